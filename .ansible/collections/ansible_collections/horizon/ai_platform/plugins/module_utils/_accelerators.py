@@ -1,0 +1,419 @@
+# Copyright (c) 2026 horizon.ai_platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Accelerator inventory from sysfs and procfs, before or after drivers are installed.
+
+PRIVATE: this module is internal to horizon.ai_platform and may change without notice.
+
+Everything here reads files under a root that defaults to the live system and can point at a
+recorded machine instead. No function raises on a missing or unreadable entry: it records a
+warning and carries on, so the facts always come back.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import platform
+import re
+
+from ansible_collections.horizon.ai_platform.plugins.module_utils import _silicon_catalog as catalog
+
+SECURE_BOOT_VAR = "SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
+PCI_ADDRESS_RE = re.compile(r"^(?:([0-9a-fA-F]{4,8}):)?([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7])$")
+
+# CPU features that matter for CPU inference (x86 "flags", arm64 "Features").
+CPU_FLAGS_OF_INTEREST = (
+    "avx",
+    "avx2",
+    "fma",
+    "f16c",
+    "avx512f",
+    "avx512bw",
+    "avx512vl",
+    "avx512_vnni",
+    "avx512_bf16",
+    "avx512_fp16",
+    "avx_vnni",
+    "amx_tile",
+    "amx_bf16",
+    "amx_int8",
+    "amx_fp16",
+    "asimd",
+    "asimddp",
+    "sve",
+    "sve2",
+    "bf16",
+    "i8mm",
+)
+
+
+@functools.lru_cache(maxsize=None)
+def pci_index():
+    """Return {(vendor_id, device_id): catalog row as a dict}, built once."""
+    return {
+        (vendor_id, device_id): {
+            "vendor": catalog.ACCELERATOR_VENDORS[vendor_id],
+            "model": model,
+            "architecture": architecture,
+            "memory_mib": memory_mib,
+            "source": source,
+        }
+        for vendor_id, device_id, model, architecture, memory_mib, source in catalog.PCI_DEVICES
+    }
+
+
+def normalize_pci_address(text):
+    """Return a PCI address as ``dddd:bb:dd.f`` in lower case, or None if it is not one.
+
+    Accepts the 8-digit domain nvidia-smi prints (``00000000:18:00.0``) and addresses
+    without a domain (``18:00.0``).
+    """
+    if not isinstance(text, str):
+        return None
+    match = PCI_ADDRESS_RE.match(text.strip())
+    if not match:
+        return None
+    domain, bus, dev, func = match.groups()
+    domain_value = int(domain, 16) if domain else 0
+    return "%04x:%s:%s.%s" % (domain_value, bus.lower(), dev.lower(), func)
+
+
+class Reader:
+    """Reads text files below the sysfs and procfs roots and collects warnings."""
+
+    def __init__(self, sysfs_root="/sys", procfs_root="/proc"):
+        self.sysfs_root = sysfs_root
+        self.procfs_root = procfs_root
+        self.warnings = []
+
+    def sys_path(self, *parts):
+        return os.path.join(self.sysfs_root, *parts)
+
+    def proc_path(self, *parts):
+        return os.path.join(self.procfs_root, *parts)
+
+    def read(self, path, binary=False, warn=True):
+        """Return the file's content, or None (with a warning if ``warn``) when it can't be read."""
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except FileNotFoundError:
+            if warn:
+                self.warnings.append("%s is missing" % path)
+            return None
+        except OSError as exc:
+            if warn:
+                self.warnings.append("cannot read %s: %s" % (path, exc.strerror or exc))
+            return None
+        if binary:
+            return data
+        return data.decode("utf-8", errors="replace")
+
+
+def _hex_id(text, width):
+    """'0x10de\\n' -> '10de'; None when the text is not a hex number of that width."""
+    if text is None:
+        return None
+    value = text.strip().lower()
+    if value.startswith("0x"):
+        value = value[2:]
+    if not value or len(value) > width or any(c not in "0123456789abcdef" for c in value):
+        return None
+    return value.zfill(width)
+
+
+def scan_pci(reader):
+    """Return every PCI function under ``<sysfs_root>/bus/pci/devices`` as a list of dicts."""
+    base = reader.sys_path("bus", "pci", "devices")
+    try:
+        names = sorted(os.listdir(base))
+    except FileNotFoundError:
+        reader.warnings.append("%s is missing: no PCI devices could be scanned" % base)
+        return []
+    except OSError as exc:
+        reader.warnings.append("cannot list %s: %s" % (base, exc.strerror or exc))
+        return []
+    functions = []
+    for name in names:
+        address = normalize_pci_address(name)
+        if address is None:
+            continue
+        path = os.path.join(base, name)
+        vendor_id = _hex_id(reader.read(os.path.join(path, "vendor")), 4)
+        device_id = _hex_id(reader.read(os.path.join(path, "device")), 4)
+        class_code = _hex_id(reader.read(os.path.join(path, "class")), 6)
+        if vendor_id is None or device_id is None or class_code is None:
+            reader.warnings.append("PCI device %s has an unreadable vendor, device or class entry; skipped" % address)
+            continue
+        functions.append(
+            {
+                "pci_address": address,
+                "vendor_id": vendor_id,
+                "device_id": device_id,
+                "class": class_code,
+                "numa_node": _numa_node(reader.read(os.path.join(path, "numa_node"), warn=False)),
+                "driver": _bound_driver(os.path.join(path, "driver")),
+            }
+        )
+    return functions
+
+
+def _numa_node(text):
+    if text is None:
+        return None
+    try:
+        value = int(text.strip())
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
+def _bound_driver(link):
+    try:
+        return os.path.basename(os.readlink(link)) or None
+    except OSError:
+        return None
+
+
+def is_accelerator(function):
+    """True for a display or processing-accelerator function of an accelerator vendor."""
+    return function["vendor_id"] in catalog.ACCELERATOR_VENDORS and function["class"][:4] in catalog.ACCELERATOR_CLASSES
+
+
+def silicon_class(vendor, architecture):
+    if not architecture:
+        return "%s-unknown" % vendor
+    return "%s-%s" % (vendor, architecture)
+
+
+def describe_pci_accelerator(function, reader):
+    """Turn one accelerator PCI function into the device entry of the facts."""
+    vendor = catalog.ACCELERATOR_VENDORS[function["vendor_id"]]
+    entry = pci_index().get((function["vendor_id"], function["device_id"]))
+    if entry is None:
+        reader.warnings.append(
+            "%s device %s:%s at %s is not in the silicon catalog: reported with its raw IDs"
+            % (vendor, function["vendor_id"], function["device_id"], function["pci_address"])
+        )
+    architecture = entry["architecture"] if entry else None
+    driver = function["driver"]
+    if driver in catalog.PASSTHROUGH_DRIVERS:
+        reader.warnings.append("%s at %s is bound to %s: it is passed through to a guest, not usable here" % (vendor, function["pci_address"], driver))
+    return {
+        "pci_address": function["pci_address"],
+        "vendor": vendor,
+        "vendor_id": function["vendor_id"],
+        "device_id": function["device_id"],
+        "model": entry["model"] if entry else None,
+        "architecture": architecture,
+        "silicon_class": silicon_class(vendor, architecture),
+        "memory_mib": entry["memory_mib"] if entry else None,
+        "numa_node": function["numa_node"],
+        "driver": driver,
+        "driver_version": None,
+    }
+
+
+def _nul_list(data):
+    if data is None:
+        return []
+    return [item.decode("utf-8", errors="replace").strip() for item in data.split(b"\0") if item.strip()]
+
+
+def jetson_device(reader, tegra_release_path):
+    """Return the device entry of a Jetson's integrated GPU, or None on any other machine."""
+    base = reader.sys_path("firmware", "devicetree", "base")
+    compatible = _nul_list(reader.read(os.path.join(base, "compatible"), binary=True, warn=False))
+    if not any(item.startswith("nvidia,") for item in compatible):
+        return None
+    # A developer kit's first entry names carrier board and module together:
+    # "nvidia,p3737-0000+p3701-0005" is also "nvidia,p3701-0005".
+    for item in list(compatible):
+        if item.startswith("nvidia,") and "+" in item:
+            compatible.extend("nvidia," + part for part in item[len("nvidia,") :].split("+"))
+    module = None
+    for entry in catalog.JETSON_MODULES:
+        if entry[0] in compatible:
+            module = entry
+            break
+    architecture = module[2] if module else None
+    if architecture is None:
+        for soc, soc_architecture in catalog.JETSON_SOCS:
+            if soc in compatible:
+                architecture = soc_architecture
+                break
+    if architecture is None:
+        return None
+    model_list = _nul_list(reader.read(os.path.join(base, "model"), binary=True, warn=False))
+    board = model_list[0] if model_list else None
+    release = parse_tegra_release(reader.read(tegra_release_path, warn=False))
+    loaded = os.path.isdir(reader.sys_path("module", "nvgpu"))
+    return {
+        "pci_address": None,
+        "vendor": "nvidia",
+        "vendor_id": "10de",
+        "device_id": None,
+        "model": module[1] if module else board,
+        "board": board,
+        "architecture": architecture,
+        "silicon_class": silicon_class("nvidia", architecture),
+        "memory_mib": module[3] if module else None,
+        "numa_node": None,
+        "driver": "nvgpu" if loaded else None,
+        "driver_version": release["l4t_version"] if release else None,
+        "l4t": release,
+    }
+
+
+_TEGRA_RELEASE_RE = re.compile(r"#\s*R(\d+)\s*\(release\),\s*REVISION:\s*([0-9.]+)(.*)")
+
+
+def parse_tegra_release(text):
+    """Parse /etc/nv_tegra_release ('# R36 (release), REVISION: 4.0, ...') into a dict, or None."""
+    if not text:
+        return None
+    match = _TEGRA_RELEASE_RE.search(text)
+    if not match:
+        return None
+    major, revision, rest = match.groups()
+    fields = {}
+    for part in rest.split(","):
+        if ":" in part:
+            key, value = part.split(":", 1)
+            fields[key.strip().lower()] = value.strip()
+    return {
+        "release": "R%s" % major,
+        "revision": revision,
+        "l4t_version": "%s.%s" % (major, revision),
+        "board": fields.get("board"),
+        "date": fields.get("date"),
+    }
+
+
+def parse_cpuinfo(text):
+    """Return {model, sockets, cores, threads, architecture, flags} from /proc/cpuinfo text."""
+    blocks = [block for block in re.split(r"\n\s*\n", text or "") if block.strip()]
+    processors = []
+    for block in blocks:
+        fields = {}
+        for line in block.splitlines():
+            if ":" in line:
+                key, value = line.split(":", 1)
+                fields[key.strip().lower()] = value.strip()
+        if "processor" in fields:
+            processors.append(fields)
+    if not processors:
+        return {"model": None, "sockets": None, "cores": None, "threads": None, "architecture": None, "flags": []}
+    first = processors[0]
+    flags_text = first.get("flags") or first.get("features") or ""
+    architecture = "x86_64" if "flags" in first else ("aarch64" if "features" in first else None)
+    model = first.get("model name") or first.get("cpu model") or first.get("hardware")
+    physical = {p.get("physical id") for p in processors if "physical id" in p}
+    core_pairs = {(p.get("physical id"), p.get("core id")) for p in processors if "core id" in p}
+    flags = set(flags_text.split())
+    return {
+        "model": model,
+        "sockets": len(physical) if physical else 1,
+        "cores": len(core_pairs) if core_pairs else len(processors),
+        "threads": len(processors),
+        "architecture": architecture,
+        "flags": [flag for flag in CPU_FLAGS_OF_INTEREST if flag in flags],
+        "hypervisor": "hypervisor" in flags,
+    }
+
+
+def secure_boot_state(reader):
+    """'enabled' | 'disabled' | 'unknown' from the SecureBoot EFI variable."""
+    efivars = reader.sys_path("firmware", "efi", "efivars")
+    if not os.path.isdir(efivars):
+        return "unknown"
+    data = reader.read(os.path.join(efivars, SECURE_BOOT_VAR), binary=True, warn=False)
+    if data is None:
+        # EFI firmware without the variable: Secure Boot is not supported there.
+        return "disabled"
+    if len(data) < 5:
+        reader.warnings.append("%s is shorter than 5 bytes; Secure Boot state unknown" % SECURE_BOOT_VAR)
+        return "unknown"
+    return "enabled" if data[4] == 1 else "disabled"
+
+
+# DMI sys_vendor / product_name prefixes that only hypervisors report.
+_VM_DMI_PREFIXES = ("qemu", "kvm", "bochs", "vmware", "xen", "innotek", "parallels", "openstack")
+
+
+def virtualization(reader, cpu, live):
+    """'container' | 'vm' | 'none' for the node the facts describe."""
+    environ = reader.read(reader.proc_path("1", "environ"), binary=True, warn=False)
+    if environ and any(item.startswith(b"container=") for item in environ.split(b"\0")):
+        return "container"
+    if live and (os.path.exists("/run/.containerenv") or os.path.exists("/.dockerenv")):
+        return "container"
+    if cpu.get("hypervisor"):
+        return "vm"
+    dmi = reader.read(reader.sys_path("class", "dmi", "id", "sys_vendor"), warn=False) or ""
+    product = reader.read(reader.sys_path("class", "dmi", "id", "product_name"), warn=False) or ""
+    text = (dmi + " " + product).strip().lower()
+    if text.startswith(_VM_DMI_PREFIXES) or "virtual machine" in text:
+        return "vm"
+    return "none"
+
+
+def kernel_release(reader, live):
+    text = reader.read(reader.proc_path("sys", "kernel", "osrelease"), warn=False)
+    if text and text.strip():
+        return text.strip()
+    return platform.release() if live else None
+
+
+def node_silicon_class(devices):
+    classes = sorted({device["silicon_class"] for device in devices})
+    if not classes:
+        return "cpu"
+    if len(classes) == 1:
+        return classes[0]
+    return "mixed"
+
+
+def driver_loaded(devices):
+    for device in devices:
+        if device["driver"] and device["driver"] in catalog.COMPUTE_DRIVERS.get(device["vendor"], ()):
+            return True
+        if device.get("l4t") is not None and device["driver"] == "nvgpu":
+            return True
+    return False
+
+
+def gather(sysfs_root="/sys", procfs_root="/proc", tegra_release_path="/etc/nv_tegra_release"):
+    """Scan the machine and return (facts, reader). Vendor-tool enrichment comes later."""
+    reader = Reader(sysfs_root, procfs_root)
+    live = sysfs_root == "/sys" and procfs_root == "/proc"
+    devices = [describe_pci_accelerator(function, reader) for function in scan_pci(reader) if is_accelerator(function)]
+    jetson = jetson_device(reader, tegra_release_path)
+    if jetson is not None:
+        devices.append(jetson)
+    cpu = parse_cpuinfo(reader.read(reader.proc_path("cpuinfo")))
+    facts = {
+        "count": len(devices),
+        "vendors": sorted({device["vendor"] for device in devices}),
+        "silicon_class": node_silicon_class(devices),
+        "driver_loaded": driver_loaded(devices),
+        "devices": devices,
+        "cpu": {key: cpu[key] for key in ("model", "sockets", "cores", "threads", "architecture", "flags")},
+        "secure_boot": secure_boot_state(reader),
+        "kernel": kernel_release(reader, live),
+        "virtualization": virtualization(reader, cpu, live),
+        "tools": {},
+        "warnings": reader.warnings,
+    }
+    return facts, reader
+
+
+def refresh_summary(facts):
+    """Recompute the node-level fields after devices were enriched."""
+    devices = facts["devices"]
+    facts["count"] = len(devices)
+    facts["vendors"] = sorted({device["vendor"] for device in devices})
+    facts["silicon_class"] = node_silicon_class(devices)
+    facts["driver_loaded"] = driver_loaded(devices)
+    return facts

@@ -1,0 +1,271 @@
+# Copyright (c) 2026 horizon.ai_platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Vendor-tool parsers and enrichment, fed real recorded outputs with the exact argv mocked."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.horizon.ai_platform.plugins.module_utils import _vendor_tools as tools
+
+
+class RecordedRunner:
+    """Answers exactly the command lines it was given recordings for; anything else fails the test."""
+
+    def __init__(self, installed, answers):
+        self.installed = set(installed)
+        self.answers = {tuple(argv): answer for argv, answer in answers.items()}
+        self.calls = []
+
+    def which(self, name):
+        return "/usr/bin/%s" % name if name in self.installed else None
+
+    def run(self, argv):
+        argv = tuple(argv)
+        self.calls.append(argv)
+        assert argv in self.answers, "unexpected command line %r" % (argv,)
+        answer = self.answers[argv]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def _device(address, vendor_id, vendor, model="x", memory=None):
+    return {
+        "pci_address": address,
+        "vendor": vendor,
+        "vendor_id": vendor_id,
+        "device_id": "0000",
+        "model": model,
+        "architecture": None,
+        "silicon_class": "%s-unknown" % vendor,
+        "memory_mib": memory,
+        "numa_node": None,
+        "driver": None,
+        "driver_version": None,
+    }
+
+
+def _facts(devices):
+    return {"devices": devices, "tools": {}, "warnings": []}
+
+
+NVIDIA_XML = [
+    # fixture, pci address, product name, memory MiB, driver, partition mode, partitions, persistence
+    ("nvidia/nvidia-smi-q-x_tesla-t4_drv515.xml", "0000:00:1e.0", "Tesla T4", 15360, "515.105.01", None, None, "disabled"),
+    ("nvidia/nvidia-smi-q-x_a10g_drv515.xml", "0000:00:1e.0", "NVIDIA A10G", 23028, "515.105.01", None, None, "disabled"),
+    ("nvidia/nvidia-smi-q-x_a100-sxm4-80gb_mig-enabled_drv535.xml", "0000:01:00.0", "NVIDIA A100-SXM4-80GB", 81920, "535.54.03", "mig", 4, "disabled"),
+    ("nvidia/nvidia-smi-q-x_rtx-4000-sff-ada_drv595_v13dtd.xml", None, "NVIDIA RTX 4000 SFF Ada Generation", 20475, "595.84", None, None, "enabled"),
+    (
+        "nvidia/nvidia-smi-q-x_rtx-pro-6000-blackwell-maxq_drv590_v13dtd.xml",
+        None,
+        "NVIDIA RTX PRO 6000 Blackwell Max-Q Workstation Edition",
+        97887,
+        "590.44.01",
+        None,
+        None,
+        "enabled",
+    ),
+]
+
+
+@pytest.mark.parametrize(("fixture", "address", "product", "memory", "driver", "mode", "partitions", "persistence"), NVIDIA_XML)
+def test_parse_nvidia_smi_xml(recorded, fixture, address, product, memory, driver, mode, partitions, persistence):
+    node, devices = tools.parse_nvidia_smi_xml(recorded(fixture))
+    assert node["driver_version"] == driver
+    assert devices, "no GPU parsed"
+    if address is None:
+        address = sorted(devices)[0]
+    fields = devices[address]
+    assert fields["product_name"] == product
+    assert fields["memory_mib"] == memory
+    assert fields["driver_version"] == driver
+    assert fields["partition_mode"] == mode
+    assert fields["partitions"] == partitions
+    assert fields["persistence_mode"] == persistence
+    assert fields["health"] == "ok"
+    assert fields["uuid"].startswith("GPU-")
+
+
+def test_parse_nvidia_smi_xml_two_gpus(recorded):
+    _node, devices = tools.parse_nvidia_smi_xml(recorded("nvidia/nvidia-smi-q-x_2x-rtx-a5000_v13dtd.xml"))
+    assert len(devices) == 2
+    assert {fields["product_name"] for fields in devices.values()} == {"NVIDIA RTX A5000"}
+    assert all(address.startswith("0000:") for address in devices)
+
+
+def test_parse_nvidia_smi_xml_health_degraded(recorded):
+    text = recorded("nvidia/nvidia-smi-q-x_rtx-4000-sff-ada_drv595_v13dtd.xml")
+    text = text.replace("<remapped_row_pending>No</remapped_row_pending>", "<remapped_row_pending>Yes</remapped_row_pending>")
+    _node, devices = tools.parse_nvidia_smi_xml(text)
+    (fields,) = devices.values()
+    assert fields["health"] == "degraded"
+    assert fields["health_reasons"] == ["a row remapping is pending (reset the GPU)"]
+
+
+@pytest.mark.parametrize("text", ["", "<html>", "<other/>"])
+def test_parse_nvidia_smi_xml_rejects_garbage(text):
+    with pytest.raises(tools.ToolError, match="nvidia-smi -q -x"):
+        tools.parse_nvidia_smi_xml(text)
+
+
+def test_enrich_nvidia_matches_by_address(recorded):
+    facts = _facts([_device("0000:01:00.0", "10de", "nvidia", model="A100 SXM4 80GB", memory=81920)])
+    runner = RecordedRunner(
+        ["nvidia-smi"],
+        {tools.NVIDIA_SMI_ARGV: (0, recorded("nvidia/nvidia-smi-q-x_a100-sxm4-80gb_mig-enabled_drv535.xml"), "")},
+    )
+    tools.enrich(facts, runner)
+    (device,) = facts["devices"]
+    assert runner.calls == [tools.NVIDIA_SMI_ARGV]
+    assert device["driver_version"] == "535.54.03"
+    assert device["partition_mode"] == "mig"
+    assert device["model"] == "A100 SXM4 80GB"  # the catalog name stays; the tool's is product_name
+    assert device["product_name"] == "NVIDIA A100-SXM4-80GB"
+    assert facts["tools"]["nvidia-smi"] == {"status": "ok", "driver_version": "535.54.03", "cuda_version": "12.2"}
+    assert facts["warnings"] == []
+
+
+def test_enrich_nvidia_driver_not_loaded(recorded):
+    """nvidia-smi installed, driver not loaded: exit 9 and the recorded message."""
+    facts = _facts([_device("0000:18:00.0", "10de", "nvidia", model="H100 SXM5 80GB", memory=81559)])
+    runner = RecordedRunner(["nvidia-smi"], {tools.NVIDIA_SMI_ARGV: (9, recorded("nvidia/nvidia-smi_error_driver-not-loaded.txt"), "")})
+    tools.enrich(facts, runner)
+    (device,) = facts["devices"]
+    assert device["memory_mib"] == 81559
+    assert device["driver_version"] is None
+    assert facts["tools"]["nvidia-smi"]["status"] == "failed"
+    (warning,) = facts["warnings"]
+    assert "nvidia-smi failed" in warning
+    assert "exited 9" in warning
+    assert "couldn't communicate with the NVIDIA driver" in warning
+
+
+def test_enrich_tool_timeout_is_a_warning():
+    facts = _facts([_device("0000:18:00.0", "10de", "nvidia")])
+    runner = RecordedRunner(["nvidia-smi"], {tools.NVIDIA_SMI_ARGV: tools.ToolError("`nvidia-smi -q -x` did not finish within 30 s")})
+    tools.enrich(facts, runner)
+    assert facts["warnings"] == ["nvidia-smi failed, facts come from the PCI scan only: `nvidia-smi -q -x` did not finish within 30 s"]
+
+
+def test_enrich_skips_absent_tools_and_other_vendors():
+    facts = _facts([_device("0000:18:00.0", "10de", "nvidia")])
+    runner = RecordedRunner(["rocm-smi", "hl-smi"], {})
+    tools.enrich(facts, runner)
+    assert runner.calls == []
+    assert facts["tools"] == {}
+    assert facts["warnings"] == []
+
+
+def test_enrich_reports_devices_the_scan_missed(recorded):
+    facts = _facts([_device("0000:99:00.0", "10de", "nvidia")])
+    runner = RecordedRunner(["nvidia-smi"], {tools.NVIDIA_SMI_ARGV: (0, recorded("nvidia/nvidia-smi-q-x_tesla-t4_drv515.xml"), "")})
+    tools.enrich(facts, runner)
+    assert facts["warnings"] == ["nvidia-smi reports a device at 0000:00:1e.0 that the PCI scan did not find"]
+
+
+MI300X_ADDRESSES = ["0000:26:00.0", "0000:46:00.0", "0000:65:00.0", "0000:85:00.0"]
+
+
+def test_parse_rocm_smi_all_mi300x(recorded):
+    node, devices = tools.parse_rocm_smi(recorded("amd/rocm-smi-a_4x-mi300x.txt"))
+    assert node == {"driver_version": "6.7.0"}
+    assert sorted(devices) == MI300X_ADDRESSES
+    for fields in devices.values():
+        assert fields["product_name"] == "AMD Instinct MI300X OAM"
+        assert fields["firmware_version"] == "113-MI3SRIOV-001"
+        assert fields["driver_version"] == "6.7.0"
+    assert devices["0000:26:00.0"]["serial"] == "692347006052"
+
+
+def test_enrich_rocm_smi_driver_not_initialized(recorded):
+    """rocm-smi prints the error on stderr and exits 0: still a failure."""
+    facts = _facts([_device(address, "1002", "amd", model="Instinct MI300X") for address in MI300X_ADDRESSES])
+    runner = RecordedRunner(["rocm-smi"], {tools.ROCM_SMI_ARGV: (0, "", recorded("amd/rocm-smi_error_driver-not-initialized.stderr.txt"))})
+    tools.enrich(facts, runner)
+    assert facts["tools"]["rocm-smi"]["status"] == "failed"
+    (warning,) = facts["warnings"]
+    assert "rocm-smi failed" in warning
+    assert "Driver not initialized (amdgpu not found in modules)" in warning
+    assert all(device["driver_version"] is None for device in facts["devices"])
+
+
+def test_enrich_amd_smi_preferred_over_rocm_smi(recorded):
+    facts = _facts([_device("0000:23:00.0", "1002", "amd", model=None), _device("0000:26:00.0", "1002", "amd", model=None)])
+    runner = RecordedRunner(
+        ["amd-smi", "rocm-smi"],
+        {
+            tools.AMD_SMI_LIST_ARGV: (0, recorded("amd/amd-smi-list_2x-mi300-series_amdsmi-changelog-rocm6.3.txt"), ""),
+            tools.AMD_SMI_ASIC_ARGV: (0, recorded("amd/amd-smi-static-asic_mi308x-cpx_amdsmi-changelog-rocm6.3.txt"), ""),
+            tools.AMD_SMI_PARTITION_ARGV: (0, recorded("amd/amd-smi-static-partition_cpx-nps4_amdsmi-changelog-rocm6.3.txt"), ""),
+        },
+    )
+    tools.enrich(facts, runner)
+    assert [call[0] for call in runner.calls] == ["amd-smi", "amd-smi", "amd-smi"]
+    first, second = facts["devices"]
+    assert first["product_name"] == "MI308X"
+    assert first["model"] == "MI308X"  # unknown to the catalog: the tool's name fills in
+    assert first["gfx_target"] == "gfx942"
+    assert first["compute_units"] == 20
+    assert first["uuid"] is None  # "<redacted>" in the recording
+    assert second["product_name"] is None
+    assert facts["tools"]["amd-smi"]["status"] == "ok"
+    assert facts["warnings"] == []
+
+
+def test_enrich_amd_smi_driver_not_initialized(recorded):
+    facts = _facts([_device("0000:23:00.0", "1002", "amd")])
+    runner = RecordedRunner(["amd-smi"], {tools.AMD_SMI_LIST_ARGV: (255, "", recorded("amd/amd-smi_error_driver-not-initialized.stderr.txt"))})
+    tools.enrich(facts, runner)
+    (warning,) = facts["warnings"]
+    assert "`amd-smi list` exited 255: ERROR:root:Unable to get devices, driver not initialized" in warning
+
+
+def test_parse_amd_smi_partition(recorded):
+    sections = tools.parse_amd_smi_sections(recorded("amd/amd-smi-static-partition_cpx-nps4_amdsmi-changelog-rocm6.3.txt"))
+    assert sections, "no GPU parsed"
+    first = sections[min(sections)]
+    assert first.get("PARTITION/COMPUTE_PARTITION") == "CPX"
+    assert first.get("PARTITION/MEMORY_PARTITION") == "NPS4"
+
+
+def test_enrich_hl_smi_in_pci_order(recorded):
+    addresses = ["0000:%02x:00.0" % bus for bus in (0x19, 0x1A, 0x33, 0x34, 0x9A, 0x9B, 0xB3, 0xB4)]
+    facts = _facts([_device(address, "1da3", "intel", model="Gaudi HL-2000") for address in reversed(addresses)])
+    runner = RecordedRunner(["hl-smi"], {tools.HL_SMI_ARGV: (0, recorded("intel-gaudi/hl-smi-query-aip-csv-nounits_8x-hl-205-gaudi1_hl-1.18.0.csv"), "")})
+    tools.enrich(facts, runner)
+    by_address = {device["pci_address"]: device for device in facts["devices"]}
+    assert by_address[addresses[0]]["uuid"] == "00P1-HL2000A1-14-P64W99-13-05-03"
+    assert all(device["memory_mib"] == 32768 and device["product_name"] == "HL-205" for device in facts["devices"])
+    assert facts["warnings"] == []
+
+
+def test_enrich_hl_smi_count_mismatch(recorded):
+    facts = _facts([_device("0000:19:00.0", "1da3", "intel")])
+    runner = RecordedRunner(["hl-smi"], {tools.HL_SMI_ARGV: (0, recorded("intel-gaudi/hl-smi-query-aip-csv-nounits_8x-hl-205-gaudi1_hl-1.18.0.csv"), "")})
+    tools.enrich(facts, runner)
+    assert facts["warnings"] == ["hl-smi lists 8 devices but the PCI scan found 1: its details were not applied"]
+
+
+def test_parse_xpu_smi_discovery(recorded):
+    _node, devices = tools.parse_xpu_smi_discovery(recorded("intel-xpu/xpu-smi-discovery-j_2x-max-1100.json"))
+    assert sorted(devices) == ["0000:29:00.0", "0000:9a:00.0"]
+    assert devices["0000:29:00.0"]["product_name"] == "Intel(R) Data Center GPU Max 1100"
+    assert devices["0000:29:00.0"]["drm_device"] == "/dev/dri/card1"
+
+
+def test_parse_xpu_smi_discovery_bad_json():
+    with pytest.raises(tools.ToolError, match="does not parse"):
+        tools.parse_xpu_smi_discovery("{not json")
+
+
+def test_tool_runner_runs_and_times_out(tmp_path):
+    script = tmp_path / "slow-tool"
+    script.write_text('#!/bin/sh\necho "$LC_ALL $1"\n[ "$1" = sleep ] && sleep 5\nexit 3\n')
+    script.chmod(0o755)
+    runner = tools.ToolRunner(lambda name: str(script) if name == "slow-tool" else None, timeout=1)
+    assert runner.run(("slow-tool", "hello")) == (3, "C hello\n", "")
+    with pytest.raises(tools.ToolError, match="did not finish within 1 s"):
+        runner.run(("slow-tool", "sleep"))
+    with pytest.raises(tools.ToolError, match="is not installed"):
+        runner.run(("missing-tool",))

@@ -1,0 +1,84 @@
+# horizon.ai_platform - every entry point a person or CI uses.
+#   make demo   the fleet inventory on the embedded demo fleet
+#   make test   every test layer
+# All state stays in this directory (.venv, .cache, build, tests/output, demo/output) except
+# the test-host image cache, kept in $(HORIZON_CACHE_DIR) so fresh clones reuse it.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+COLLECTION_LINK := .cache/collections/ansible_collections/horizon/ai_platform
+SANITY_ROOT := build/sanity/ansible_collections/horizon/ai_platform
+
+export HORIZON_CACHE_DIR ?= $(HOME)/.cache/horizon-ai-platform
+export CONTAINERS_CONF := $(CURDIR)/tests/podman/containers.conf
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
+export PATH := $(BIN):$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup system-packages venv link images lint sanity unit molecule browser test demo benchmark changelog clean
+
+help:
+	@echo "make demo       run the fleet inventory on the demo fleet (sets everything up)"
+	@echo "make test       run every test layer: lint, sanity, unit, browser, molecule"
+	@echo "make benchmark  time accelerator_facts and the fleet inventory plugin"
+	@echo "layers: make lint | sanity | unit | browser | molecule"
+
+setup: system-packages venv link
+
+system-packages:
+	@scripts/system-packages.sh
+
+venv: $(VENV)/.stamp
+
+$(VENV)/.stamp: requirements/dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements/dev.txt
+	touch $@
+
+link:
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@ln -sfn ../../../.. $(COLLECTION_LINK)
+
+images: setup
+	scripts/test-hosts/build-images.sh
+
+lint: setup
+	ruff check .
+	ruff format --check .
+	yamllint --strict .
+	ansible-lint --profile production
+
+sanity: setup
+	scripts/ansible-test-sanity.sh
+
+unit: setup
+	PYTHONPATH=$(CURDIR)/.cache/collections pytest -q tests/unit
+
+browser: setup
+	PYTHONPATH=$(CURDIR)/.cache/collections pytest -q tests/browser
+
+molecule: images
+	scripts/molecule-all.sh
+
+test: lint sanity unit browser molecule
+	@echo "make test: all layers passed"
+
+demo: images
+	demo/run.sh
+
+benchmark: setup
+	PYTHONPATH=$(CURDIR)/.cache/collections python benchmarks/bench_accelerator_facts.py
+	PYTHONPATH=$(CURDIR)/.cache/collections python benchmarks/bench_inventory.py
+
+changelog: setup
+	antsibull-changelog lint
+
+clean:
+	rm -rf build tests/output demo/output .pytest_cache .ruff_cache

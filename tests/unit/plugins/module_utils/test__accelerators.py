@@ -1,0 +1,322 @@
+# Copyright (c) 2026 horizon.ai_platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The sysfs/procfs scan: classification, faults, CPU, Secure Boot, Jetson, virtualization."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ansible_collections.horizon.ai_platform.plugins.module_utils import _accelerators as acc
+from ansible_collections.horizon.ai_platform.plugins.module_utils import _silicon_catalog as catalog
+
+
+def add_pci(root, address, vendor, device, class_code, numa="-1", driver=None):
+    """Write one PCI function the way sysfs lays it out."""
+    path = root / "sys" / "bus" / "pci" / "devices" / address
+    path.mkdir(parents=True)
+    (path / "vendor").write_text("0x%s\n" % vendor)
+    (path / "device").write_text("0x%s\n" % device)
+    (path / "class").write_text("0x%s\n" % class_code)
+    if numa is not None:
+        (path / "numa_node").write_text("%s\n" % numa)
+    if driver:
+        target = root / "sys" / "bus" / "pci" / "drivers" / driver
+        target.mkdir(parents=True, exist_ok=True)
+        os.symlink(os.path.relpath(target, path), path / "driver")
+    return path
+
+
+def gather(root, **kwargs):
+    facts, _reader = acc.gather(str(root / "sys"), str(root / "proc"), str(root / "etc" / "nv_tegra_release"), **kwargs)
+    return facts
+
+
+CPUINFO_X86 = """processor\t: 0
+vendor_id\t: GenuineIntel
+model name\t: Intel(R) Xeon(R) Platinum 8480+
+physical id\t: 0
+core id\t\t: 0
+flags\t\t: fpu avx avx2 fma avx512f avx512_bf16 amx_bf16 amx_tile amx_int8 hypervisor
+
+processor\t: 1
+model name\t: Intel(R) Xeon(R) Platinum 8480+
+physical id\t: 0
+core id\t\t: 0
+flags\t\t: fpu avx avx2 fma avx512f avx512_bf16 amx_bf16 amx_tile amx_int8 hypervisor
+
+processor\t: 2
+model name\t: Intel(R) Xeon(R) Platinum 8480+
+physical id\t: 1
+core id\t\t: 0
+flags\t\t: fpu avx avx2 fma avx512f avx512_bf16 amx_bf16 amx_tile amx_int8 hypervisor
+"""
+
+
+@pytest.fixture
+def machine(tmp_path):
+    (tmp_path / "proc").mkdir()
+    (tmp_path / "proc" / "cpuinfo").write_text(CPUINFO_X86.replace(" hypervisor", ""))
+    (tmp_path / "sys").mkdir()
+    return tmp_path
+
+
+def test_catalog_rows_are_well_formed():
+    seen = set()
+    for row in catalog.PCI_DEVICES:
+        vendor_id, device_id, model, architecture, memory_mib, source = row
+        assert vendor_id in catalog.ACCELERATOR_VENDORS, row
+        assert len(device_id) == 4 and device_id == device_id.lower(), row
+        int(device_id, 16)
+        assert (vendor_id, device_id) not in seen, "listed twice: %r" % (row,)
+        seen.add((vendor_id, device_id))
+        assert model and architecture and source, row
+        assert memory_mib is None or (isinstance(memory_mib, int) and memory_mib > 0), row
+        assert acc.silicon_class(catalog.ACCELERATOR_VENDORS[vendor_id], architecture).count("-") >= 1
+
+
+@pytest.mark.parametrize(
+    ("vendor_id", "device_id", "silicon_class"),
+    [
+        ("10de", "1eb8", "nvidia-turing"),
+        ("10de", "2236", "nvidia-ampere"),
+        ("10de", "20b2", "nvidia-ampere"),
+        ("10de", "27b8", "nvidia-ada"),
+        ("10de", "26b9", "nvidia-ada"),
+        ("10de", "2330", "nvidia-hopper"),
+        ("10de", "2321", "nvidia-hopper"),
+        ("10de", "2335", "nvidia-hopper"),
+        ("10de", "233b", "nvidia-hopper"),
+        ("10de", "2342", "nvidia-hopper"),
+        ("10de", "2901", "nvidia-blackwell"),
+        ("1002", "740f", "amd-cdna2"),
+        ("1002", "7408", "amd-cdna2"),
+        ("1002", "740c", "amd-cdna2"),
+        ("1002", "74a1", "amd-cdna3"),
+        ("1002", "74a0", "amd-cdna3"),
+        ("1002", "74a5", "amd-cdna3"),
+        ("1002", "744c", "amd-rdna3"),
+        ("1da3", "1020", "intel-gaudi2"),
+        ("1da3", "1060", "intel-gaudi3"),
+        ("8086", "0bd5", "intel-xe-hpc"),
+        ("8086", "0bda", "intel-xe-hpc"),
+        ("8086", "56a0", "intel-xe-hpg"),
+    ],
+)
+def test_issue_catalog_coverage(vendor_id, device_id, silicon_class):
+    entry = acc.pci_index()[(vendor_id, device_id)]
+    assert acc.silicon_class(entry["vendor"], entry["architecture"]) == silicon_class
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("00000000:18:00.0", "0000:18:00.0"),
+        ("0000:9A:00.0", "0000:9a:00.0"),
+        ("1e:00.0", "0000:1e:00.0"),
+        ("0001:00:1E.7", "0001:00:1e.7"),
+        ("garbage", None),
+        ("0000:18:00.8", None),
+        (None, None),
+    ],
+)
+def test_normalize_pci_address(text, expected):
+    assert acc.normalize_pci_address(text) == expected
+
+
+def test_cpu_only_node_ignores_bmc_nics_and_bridges(machine):
+    add_pci(machine, "0000:02:00.0", "1a03", "2000", "030000", numa="0")  # ASPEED BMC VGA
+    add_pci(machine, "0000:03:00.0", "102b", "0534", "030000")  # Matrox G200eR2
+    add_pci(machine, "0000:17:00.0", "15b3", "1021", "020000", driver="mlx5_core")  # ConnectX-7
+    add_pci(machine, "0000:00:00.0", "8086", "09a2", "088000")  # Intel system peripheral
+    add_pci(machine, "0000:05:00.0", "10de", "22a3", "068000")  # NVSwitch
+    add_pci(machine, "0000:18:00.1", "10de", "22ba", "040300")  # NVIDIA HDMI audio function
+    facts = gather(machine)
+    assert facts["count"] == 0
+    assert facts["devices"] == []
+    assert facts["vendors"] == []
+    assert facts["silicon_class"] == "cpu"
+    assert facts["driver_loaded"] is False
+
+
+def test_known_and_unknown_devices(machine):
+    add_pci(machine, "0000:18:00.0", "10de", "2330", "030200", numa="0", driver="nvidia")
+    add_pci(machine, "0000:2a:00.0", "10de", "9999", "030200", numa="1")
+    facts = gather(machine)
+    assert facts["count"] == 2
+    known, unknown = facts["devices"]
+    assert known == {
+        "pci_address": "0000:18:00.0",
+        "vendor": "nvidia",
+        "vendor_id": "10de",
+        "device_id": "2330",
+        "model": "H100 SXM5 80GB",
+        "architecture": "hopper",
+        "silicon_class": "nvidia-hopper",
+        "memory_mib": 81559,
+        "numa_node": 0,
+        "driver": "nvidia",
+        "driver_version": None,
+    }
+    assert unknown["model"] is None
+    assert unknown["silicon_class"] == "nvidia-unknown"
+    assert unknown["device_id"] == "9999"
+    assert facts["silicon_class"] == "mixed"
+    assert facts["driver_loaded"] is True
+    assert facts["warnings"] == ["nvidia device 10de:9999 at 0000:2a:00.0 is not in the silicon catalog: reported with its raw IDs"]
+
+
+def test_mixed_vendors(machine):
+    add_pci(machine, "0000:18:00.0", "10de", "26b9", "030200")
+    add_pci(machine, "0000:26:00.0", "1002", "74a1", "120000")
+    add_pci(machine, "0000:33:00.0", "1da3", "1020", "120000")
+    facts = gather(machine)
+    assert facts["vendors"] == ["amd", "intel", "nvidia"]
+    assert facts["silicon_class"] == "mixed"
+    assert [d["silicon_class"] for d in facts["devices"]] == ["nvidia-ada", "amd-cdna3", "intel-gaudi2"]
+
+
+def test_vfio_bound_device_is_not_a_loaded_driver(machine):
+    add_pci(machine, "0000:18:00.0", "10de", "2330", "030200", driver="vfio-pci")
+    facts = gather(machine)
+    assert facts["driver_loaded"] is False
+    assert facts["devices"][0]["driver"] == "vfio-pci"
+    assert "bound to vfio-pci" in facts["warnings"][0]
+
+
+def test_missing_sysfs_is_a_warning_not_a_failure(tmp_path):
+    facts, _reader = acc.gather(str(tmp_path / "nothing"), str(tmp_path / "noproc"), str(tmp_path / "none"))
+    assert facts["count"] == 0
+    assert any("bus/pci/devices is missing" in warning for warning in facts["warnings"])
+    assert any("cpuinfo is missing" in warning for warning in facts["warnings"])
+    assert facts["cpu"]["model"] is None
+
+
+def test_unreadable_entries_are_skipped_with_a_warning(machine):
+    add_pci(machine, "0000:18:00.0", "10de", "2330", "030200")
+    broken = add_pci(machine, "0000:19:00.0", "10de", "2330", "030200")
+    (broken / "class").unlink()
+    (broken / "class").mkdir()  # reading a directory fails like an unreadable file
+    garbage = add_pci(machine, "0000:1a:00.0", "10de", "2330", "030200")
+    (garbage / "vendor").write_text("not hex\n")
+    (machine / "sys" / "bus" / "pci" / "devices" / "not-an-address").mkdir()
+    facts = gather(machine)
+    assert [d["pci_address"] for d in facts["devices"]] == ["0000:18:00.0"]
+    assert any(w.startswith("cannot read ") and "0000:19:00.0/class" in w for w in facts["warnings"])
+    assert "PCI device 0000:19:00.0 has an unreadable vendor, device or class entry; skipped" in facts["warnings"]
+    assert "PCI device 0000:1a:00.0 has an unreadable vendor, device or class entry; skipped" in facts["warnings"]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"), [(None, "unknown"), (b"", "disabled"), (b"\x06\x00\x00\x00\x01", "enabled"), (b"\x06\x00\x00\x00\x00", "disabled")]
+)
+def test_secure_boot(machine, content, expected):
+    if content is not None:
+        efivars = machine / "sys" / "firmware" / "efi" / "efivars"
+        efivars.mkdir(parents=True)
+        if content:
+            (efivars / acc.SECURE_BOOT_VAR).write_bytes(content)
+    assert gather(machine)["secure_boot"] == expected
+
+
+def test_cpuinfo_counts_sockets_cores_threads_and_flags():
+    cpu = acc.parse_cpuinfo(CPUINFO_X86)
+    assert cpu["model"] == "Intel(R) Xeon(R) Platinum 8480+"
+    assert (cpu["sockets"], cpu["cores"], cpu["threads"]) == (2, 2, 3)
+    assert cpu["flags"] == ["avx", "avx2", "fma", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8"]
+    assert cpu["architecture"] == "x86_64"
+    assert cpu["hypervisor"] is True
+
+
+def test_virtualization_from_cpu_flag_and_pid1_environment(machine):
+    (machine / "proc" / "cpuinfo").write_text(CPUINFO_X86)
+    assert gather(machine)["virtualization"] == "vm"
+    (machine / "proc" / "1").mkdir()
+    (machine / "proc" / "1" / "environ").write_bytes(b"PATH=/bin\0container=podman\0")
+    assert gather(machine)["virtualization"] == "container"
+
+
+def test_virtualization_from_dmi(machine):
+    dmi = machine / "sys" / "class" / "dmi" / "id"
+    dmi.mkdir(parents=True)
+    (dmi / "sys_vendor").write_text("QEMU\n")
+    (dmi / "product_name").write_text("Standard PC (Q35 + ICH9, 2009)\n")
+    assert gather(machine)["virtualization"] == "vm"
+    (dmi / "sys_vendor").write_text("Dell Inc.\n")
+    (dmi / "product_name").write_text("PowerEdge XE9680\n")
+    assert gather(machine)["virtualization"] == "none"
+
+
+def test_kernel_from_procfs(machine):
+    (machine / "proc" / "sys" / "kernel").mkdir(parents=True)
+    (machine / "proc" / "sys" / "kernel" / "osrelease").write_text("6.8.0-45-generic\n")
+    assert gather(machine)["kernel"] == "6.8.0-45-generic"
+
+
+def test_tegra_release_parsing(recorded):
+    release = acc.parse_tegra_release(recorded("jetson/nv_tegra_release_agx-orin-devkit_l4t-r39.2.0_jtop-errorlog.txt"))
+    assert release == {"release": "R39", "revision": "2.0", "l4t_version": "39.2.0", "board": "generic", "date": "Mon Jun  1 09:28:48 PM UTC 2026"}
+    assert acc.parse_tegra_release("garbage") is None
+    assert acc.parse_tegra_release(None) is None
+
+
+def test_silicon_support_doc_matches_the_catalog():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[4] / "scripts" / "gen_silicon_matrix.py"
+    proc = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+def _recorded_nvidia_ids():
+    """(fixture, device_id, memory MiB) for every recorded nvidia-smi -q / -q -x output with a real device ID."""
+    import re
+    from pathlib import Path
+    from xml.etree import ElementTree
+
+    root = Path(__file__).resolve().parents[3] / "fixtures" / "recorded" / "nvidia"
+    found = []
+    for path in sorted(root.glob("nvidia-smi-q-x_*.xml")):
+        for gpu in ElementTree.parse(path).getroot().findall("gpu"):
+            device_id = gpu.findtext("pci/pci_device_id")[:4].lower()
+            memory = int(gpu.findtext("fb_memory_usage/total").split()[0])
+            if device_id != "0000":  # masked in the A10G recording
+                found.append((path.name, device_id, memory))
+    for path in sorted(root.glob("nvidia-smi-q_*.txt")) + sorted(root.glob("nvidia-smi-a_*.txt")):
+        text = path.read_text(encoding="utf-8")
+        ids = re.findall(r"^\s+Device Id\s+: 0x([0-9A-F]{4})10DE$", text, re.MULTILINE)
+        memory = re.findall(r"^    FB Memory Usage\n\s+Total\s+: (\d+) MiB$", text, re.MULTILINE)
+        assert len(ids) == len(memory), path.name
+        found.extend((path.name, device_id.lower(), int(mem)) for device_id, mem in zip(ids, memory))
+    return found
+
+
+def test_catalog_agrees_with_recorded_nvidia_smi():
+    recordings = _recorded_nvidia_ids()
+    assert len(recordings) >= 10
+    for fixture, device_id, memory in recordings:
+        entry = acc.pci_index().get(("10de", device_id))
+        assert entry is not None, "%s records 10de:%s, which the catalog lacks" % (fixture, device_id)
+        if fixture in entry["source"]:
+            assert entry["memory_mib"] == memory, "%s records %d MiB for 10de:%s" % (fixture, memory, device_id)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "model", "architecture", "flags", "absent"),
+    [
+        ("cpuinfo_intel-xeon-6972p-graniterapids_archspec-json.txt", "Intel(R) Xeon(R) 6972P", "x86_64", ["avx512f", "amx_bf16", "amx_tile"], []),
+        ("cpuinfo_amd-epyc-9754-zen4c-host-lxc-8of256_ollama-issue-5554.txt", "AMD EPYC 9754 128-Core Processor", "x86_64", ["avx2", "avx512f"], ["amx_bf16"]),
+        ("cpuinfo_aws-graviton2-neoverse-n1_archspec-json.txt", "ARM Neoverse-N1", "aarch64", ["asimd", "asimddp"], ["sve"]),
+        ("cpuinfo_jetson-nano-tegra-x1-cortex-a57_hrw-arm-socs-table-issue-37.txt", "ARM Cortex-A57", "aarch64", ["asimd"], []),
+    ],
+)
+def test_recorded_cpuinfo(recorded, fixture, model, architecture, flags, absent):
+    cpu = acc.parse_cpuinfo(recorded("cpuinfo/" + fixture))
+    assert cpu["model"] == model
+    assert cpu["architecture"] == architecture
+    assert cpu["threads"] >= 1 and cpu["cores"] >= 1 and cpu["sockets"] >= 1
+    assert set(flags) <= set(cpu["flags"])
+    assert not set(absent) & set(cpu["flags"])
