@@ -18,6 +18,9 @@ export HORIZON_CACHE_DIR ?= $(HOME)/.cache/horizon-ai-platform
 export CONTAINERS_CONF := $(CURDIR)/tests/podman/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
+export ANSIBLE_HOME := $(CURDIR)/.cache/ansible-home
+export ANSIBLE_LOCAL_TEMP := $(CURDIR)/.cache/ansible-home/tmp
+export MOLECULE_GLOB := molecule/*/molecule.yml
 export PATH := $(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) 2026 horizon.ai_platform contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -65,7 +64,7 @@ def _manager_once(config):
 
 def _cli_once(config, ansible_inventory, mode):
     start = time.perf_counter()
-    proc = subprocess.run([ansible_inventory, "-i", config, mode], stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    proc = subprocess.run([ansible_inventory, "-i", config, mode], capture_output=True, check=False)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit("ansible-inventory failed (rc=%d):\n%s" % (proc.returncode, proc.stderr.decode(errors="replace")))
@@ -97,18 +96,28 @@ def main():
         summary = report["summary"]
         print(
             "fleet: %d hosts, %d devices, %d classes, %d regions; report %.1f MB, generated in %.2f s\n"
-            % (summary["hosts"], summary["devices"], len(summary["classes"]), len(summary["regions"]), os.path.getsize(report_path) / 1e6, time.perf_counter() - started)
+            % (
+                summary["hosts"],
+                summary["devices"],
+                len(summary["classes"]),
+                len(summary["regions"]),
+                os.path.getsize(report_path) / 1e6,
+                time.perf_counter() - started,
+            )
         )
 
-        runs = [_parse_once(config) for _ in range(max(1, args.repeat))]
+        repeat = range(max(1, args.repeat))
+        runs = [_parse_once(config) for _run in repeat]
         hosts, groups = runs[-1][1], runs[-1][2]
         times = [r[0] for r in runs]
         parse_median = statistics.median(times)
         rows = [_row("plugin parse (InventoryData + DataLoader)", times)]
-        rows.append(_row("InventoryManager (as ansible-playbook)", [_manager_once(config) for _ in range(max(1, args.repeat))]))
+        rows.append(_row("InventoryManager (as ansible-playbook)", [_manager_once(config) for _run in repeat]))
         if args.cli_repeat > 0:
             for mode in ("--graph", "--list"):
-                rows.append(_row("ansible-inventory %s (end to end)" % mode, [_cli_once(config, ansible_inventory, mode)[0] for _ in range(args.cli_repeat)]))
+                rows.append(
+                    _row("ansible-inventory %s (end to end)" % mode, [_cli_once(config, ansible_inventory, mode)[0] for _run in range(args.cli_repeat)])
+                )
 
     print("inventory: %d hosts, %d groups (all and ungrouped included)" % (hosts, groups))
     print()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
+
 from ansible_collections.horizon.ai_platform.plugins.module_utils import _fleet
 
 

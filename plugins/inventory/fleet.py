@@ -8,7 +8,7 @@ name: fleet
 short_description: Hosts grouped by accelerator vendor, silicon class and region
 version_added: 0.1.0
 author:
-  - horizon.ai_platform contributors
+  - horizon.ai_platform maintainers (@horizon-ai-platform)
 description:
   - Builds an inventory from what M(horizon.ai_platform.accelerator_facts) found on each host, read either from a
     fleet report written by M(horizon.ai_platform.fleet_report) or from an Ansible C(jsonfile) fact cache.
@@ -92,19 +92,22 @@ from ansible.errors import AnsibleParserError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 from ansible.utils.unsafe_proxy import AnsibleUnsafeText, wrap_var
+
 from ansible_collections.horizon.ai_platform.plugins.module_utils import _fleet
 
 _CONFIG_SUFFIXES = ("fleet.yml", "fleet.yaml")
 
 # Since ansible-core 2.19 "unsafe" means "not tagged TrustedAsTemplate" and wrap_var() only strips that tag, so the
-# AnsibleUnsafeText constructor hands back a plain str. Values parsed here with json.loads carry no tags: they are
+# AnsibleUnsafeText constructor hands back a plain str instead of an AnsibleUnsafeText. Values parsed here with json.loads carry no tags: they are
 # already unsafe, and the deep walk (about 1.5 million calls for 10,000 hosts, several seconds) changes nothing.
 # Older cores mark unsafe values by type, so there every value goes through wrap_var().
-_WRAP_NEEDED = type(AnsibleUnsafeText("probe")) is not str
+_WRAP_NEEDED = isinstance(AnsibleUnsafeText("probe"), AnsibleUnsafeText)
 
 
 def _unsafe(value):
     return wrap_var(value) if _WRAP_NEEDED else value
+
+
 _SOURCE_PATH_OPTION = {"report": "report_path", "fact_cache": "fact_cache_path"}
 
 
@@ -182,8 +185,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                     skipped.append(name)
                     continue
                 try:
-                    entry = {"accelerators": accelerators, "horizon_region": facts.get("horizon_region")}
-                    hosts.append(_fleet.normalise_host(name, entry, from_json=True))
+                    host = {"accelerators": accelerators, "horizon_region": facts.get("horizon_region")}
+                    hosts.append(_fleet.normalise_host(name, host, from_json=True))
                 except (TypeError, ValueError) as exc:
                     raise AnsibleParserError("fact cache file %s: %s" % (entry.path, exc)) from None
         if skipped:

@@ -22,6 +22,7 @@ import hashlib
 import html
 import io
 import json
+import math
 import re
 from collections.abc import Mapping
 
@@ -96,17 +97,15 @@ def _plain(value, host, key):
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             raise ValueError("%s is %r, which JSON cannot represent" % (_where(host, key), value))
         return float(value)
     if isinstance(value, Mapping):
         out = {}
-        for k, v in value.items():
-            if type(k) is not str:
-                if not isinstance(k, str):
-                    raise TypeError("%s has a non-string key %r" % (_where(host, key), k))
-                k = str(k)
-            out[k] = v if type(v) in _EXACT_SCALARS else _plain(v, host, key + (k,))
+        for raw_key, v in value.items():
+            if not isinstance(raw_key, str):
+                raise TypeError("%s has a non-string key %r" % (_where(host, key), raw_key))
+            out[raw_key] = v if type(v) in _EXACT_SCALARS else _plain(v, host, key + (raw_key,))
         return out
     if isinstance(value, (list, tuple)):
         return [v if type(v) in _EXACT_SCALARS else _plain(v, host, key + (i,)) for i, v in enumerate(value)]
@@ -115,14 +114,14 @@ def _plain(value, host, key):
 
 def _check_opt_str(out, name, host, key):
     value = out.get(name)
-    if value is not None and type(value) is not str:
+    if value is not None and not isinstance(value, str):
         raise TypeError("%s must be a string or null, got %s" % (_where(host, key + (name,)), _type_name(value)))
     out[name] = value
 
 
 def _req_str(value, host, key):
-    if type(value) is not str or not value.strip():
-        if type(value) is str:
+    if not isinstance(value, str) or not value.strip():
+        if isinstance(value, str):
             raise ValueError("%s must not be empty" % _where(host, key))
         raise TypeError("%s must be a non-empty string, got %s" % (_where(host, key), _type_name(value)))
     return value
@@ -130,7 +129,7 @@ def _req_str(value, host, key):
 
 def _check_opt_int(out, name, host, key):
     value = out.get(name)
-    if value is None or type(value) is int:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         out[name] = value
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(value, float) and not value.is_integer()):
@@ -156,13 +155,13 @@ def derive_silicon_class(device_classes):
 
 def _normalise_device(out, host, key):
     """Check one device, already copied by ``_plain``, in place."""
-    if type(out) is not dict:
+    if not isinstance(out, dict):
         raise TypeError("%s must be a mapping, got %s" % (_where(host, key), _type_name(out)))
     for name in _STR_DEVICE_KEYS:  # inlined _check_opt_str(): this loop runs for every device of the fleet
         value = out.get(name)
         if value is None:
             out[name] = None
-        elif type(value) is not str:
+        elif not isinstance(value, str):
             raise TypeError("%s must be a string or null, got %s" % (_where(host, key + (name,)), _type_name(value)))
     for name in _INT_DEVICE_KEYS:
         _check_opt_int(out, name, host, key)
@@ -184,11 +183,11 @@ def normalise_accelerators(host, facts, from_json=False):
     key = ("accelerators",)
     if not isinstance(facts, Mapping):
         raise TypeError("%s must be a mapping, got %s" % (_where(host, key), _type_name(facts)))
-    out = facts if from_json and type(facts) is dict else _plain(facts, host, key)
+    out = facts if from_json and isinstance(facts, dict) else _plain(facts, host, key)
     devices = out.get("devices")
     if devices is None:
         devices = out["devices"] = []
-    if type(devices) is not list:
+    if not isinstance(devices, list):
         raise TypeError("%s must be a list, got %s" % (_where(host, key + ("devices",)), _type_name(facts.get("devices"))))
     for i, device in enumerate(devices):
         _normalise_device(device, host, key + ("devices", i))
@@ -196,7 +195,7 @@ def normalise_accelerators(host, facts, from_json=False):
     count = out.get("count")
     if count is None:
         count = len(devices)
-    elif type(count) is not int:
+    elif isinstance(count, bool) or not isinstance(count, int):
         raise TypeError("%s must be an integer, got %s" % (_where(host, key + ("count",)), _type_name(count)))
     if count != len(devices):
         raise ValueError("%s is %d but accelerators.devices lists %d devices" % (_where(host, key + ("count",)), count, len(devices)))
@@ -213,13 +212,13 @@ def normalise_accelerators(host, facts, from_json=False):
         _req_str(out["silicon_class"], host, key + ("silicon_class",))
 
     driver_loaded = out.get("driver_loaded")
-    if driver_loaded is not None and type(driver_loaded) is not bool:
+    if driver_loaded is not None and not isinstance(driver_loaded, bool):
         raise TypeError("%s must be a boolean or null, got %s" % (_where(host, key + ("driver_loaded",)), _type_name(driver_loaded)))
     out["driver_loaded"] = driver_loaded
     for name in _STR_FACT_KEYS:
         _check_opt_str(out, name, host, key)
     cpu = out.get("cpu")
-    if cpu is not None and type(cpu) is not dict:
+    if cpu is not None and not isinstance(cpu, dict):
         raise TypeError("%s must be a mapping or null, got %s" % (_where(host, key + ("cpu",)), _type_name(cpu)))
     out["cpu"] = cpu
     out["warnings"] = _str_list(out.get("warnings") or [], host, key + ("warnings",))
@@ -496,7 +495,7 @@ body{margin:0;background:var(--bg);color:var(--ink);font:14px/1.45 system-ui,-ap
 header{background:var(--accent);color:#fff;padding:20px 32px}
 header h1{margin:0;font-size:22px;font-weight:600}
 header p{margin:4px 0 0;opacity:.85;font-size:13px}
-main{padding:24px 32px;max-width:1400px}
+main{padding:24px 32px;max-width:1600px}
 section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:16px 20px;margin-bottom:20px}
 h2{font-size:16px;margin:0 0 12px;font-weight:600}
 .tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:16px;background:none;border:0;padding:0}
@@ -504,7 +503,7 @@ h2{font-size:16px;margin:0 0 12px;font-weight:600}
 .tile .value{display:block;font-size:28px;font-weight:600;color:var(--accent)}
 .tile .label{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.05em}
 .tile .note{display:block;color:var(--muted);font-size:12px}
-svg.chart{width:100%;height:auto;display:block}
+svg.chart{width:100%;max-width:1100px;height:auto;display:block}
 svg.chart text{font-size:12px;fill:var(--ink)}
 svg.chart .axis text{fill:var(--muted);font-size:11px}
 svg.chart .grid{stroke:var(--line)}
@@ -514,6 +513,9 @@ svg.chart rect.seg{stroke:#fff;stroke-width:.5}
 .muted{color:var(--muted)}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{text-align:left;padding:6px 10px;border-bottom:1px solid var(--line);vertical-align:top}
+td{overflow-wrap:anywhere}
+th.num{text-align:right}
+.scroll{overflow-x:auto}
 th{background:#f0f3f7;font-weight:600;white-space:nowrap;position:sticky;top:0}
 th button{all:unset;cursor:pointer}
 th[aria-sort=ascending] button::after{content:" \\25B2";font-size:10px}
@@ -593,7 +595,7 @@ def _render_chart(summary, colours):
     if not by_class:
         return '<p class="muted" data-testid="chart-empty">No accelerator devices in this fleet.</p>'
     rows = sorted(by_class, key=lambda cls: (-summary["devices_by_class"][cls], cls))
-    label_w, bar_w, total_w, row_h, bar_h, top = 190, 620, 880, 26, 18, 6
+    label_w, bar_w, total_w, row_h, bar_h, top = 200, 820, 1100, 26, 18, 6
     step = _nice_step(max(summary["devices_by_class"].values()))
     axis_max = step * -(-max(summary["devices_by_class"].values()) // step)
     scale = bar_w / float(axis_max)
@@ -670,35 +672,44 @@ def _render_host_row(host):
     return '<tr data-testid="host-row" data-host="%s">%s</tr>' % (_e(host["name"]), "".join(cells))
 
 
+# (header, sort as, right-aligned)
 _HOST_COLUMNS = (
-    ("Host", "text"),
-    ("Region", "text"),
-    ("Silicon class", "text"),
-    ("Devices", "number"),
-    ("Models", "text"),
-    ("Accelerator memory", "number"),
-    ("Driver loaded", "text"),
-    ("Secure Boot", "text"),
-    ("Virtualization", "text"),
-    ("Warnings", "number"),
+    ("Host", "text", False),
+    ("Region", "text", False),
+    ("Silicon class", "text", False),
+    ("Devices", "number", True),
+    ("Models", "text", False),
+    ("Accelerator memory", "number", True),
+    ("Driver loaded", "text", False),
+    ("Secure Boot", "text", False),
+    ("Virtualization", "text", False),
+    ("Warnings", "number", False),
+)
+_CLASS_COLUMNS = (
+    ("Silicon class", "text", False),
+    ("Devices", "number", True),
+    ("Known memory", "number", True),
+    ("Devices with unknown memory", "number", True),
 )
 
 
-def _render_class_table(summary):
-    rows = []
-    for cls in summary["classes"]:
-        unknown = summary["unknown_memory_devices_by_class"][cls]
-        rows.append(
-            '<tr data-testid="class-row"><td><span class="badge">%s</span></td><td class="num">%d</td><td class="num" data-sort="%d">%s</td><td class="num">%s</td></tr>'
-            % (_e(cls), summary["devices_by_class"][cls], summary["memory_mib_by_class"][cls], format_mib(summary["memory_mib_by_class"][cls]), unknown or "\u2014")
-        )
-    if not rows:
-        return ""
-    head = "".join('<th data-type="%s"><button type="button">%s</button></th>' % (t, n) for n, t in (("Silicon class", "text"), ("Devices", "number"), ("Known memory", "number"), ("Devices with unknown memory", "number")))
-    return '<section><h2>Silicon classes</h2><table class="sortable" data-testid="class-table"><thead><tr>%s</tr></thead><tbody>%s</tbody></table></section>' % (
+def _table(testid, columns, rows):
+    head = "".join(
+        '<th data-type="%s"%s><button type="button">%s</button></th>' % (kind, ' class="num"' if right else "", name) for name, kind, right in columns
+    )
+    return '<div class="scroll"><table class="sortable" data-testid="%s"><thead><tr>%s</tr></thead><tbody>\n%s\n</tbody></table></div>' % (
+        testid,
         head,
         "\n".join(rows),
     )
+
+
+def _render_class_row(summary, cls):
+    known, unknown = summary["memory_mib_by_class"][cls], summary["unknown_memory_devices_by_class"][cls]
+    memory = "unknown" if unknown and not known else format_mib(known)
+    cells = '<td><span class="badge">%s</span></td><td class="num">%d</td>' % (_e(cls), summary["devices_by_class"][cls])
+    cells += '<td class="num" data-sort="%d">%s</td><td class="num">%s</td>' % (known, memory, unknown or "\u2014")
+    return '<tr data-testid="class-row">%s</tr>' % cells
 
 
 def _tile(testid, value, label, note=""):
@@ -714,14 +725,17 @@ def render_html(report, title=DEFAULT_TITLE):
     colours = _region_colours(sorted(summary["devices_by_region"]))
     known_regions = [r for r in summary["regions"] if r != UNASSIGNED_REGION]
     unassigned = summary["hosts_by_region"].get(UNASSIGNED_REGION, 0)
+    memory = "%s known memory" % format_mib(summary["memory_mib_total"]) if summary["devices"] else ""
     tiles = [
         _tile("tile-hosts", summary["hosts"], "Hosts", "%d CPU only" % summary["cpu_only_hosts"] if summary["cpu_only_hosts"] else ""),
-        _tile("tile-devices", summary["devices"], "Accelerator devices", "%s known memory" % format_mib(summary["memory_mib_total"]) if summary["devices"] else ""),
+        _tile("tile-devices", summary["devices"], "Accelerator devices", memory),
         _tile("tile-classes", len(summary["classes"]), "Silicon classes", ", ".join(_e(v) for v in summary["vendors"])),
         _tile("tile-regions", len(known_regions), "Regions", "%d host%s unassigned" % (unassigned, "" if unassigned == 1 else "s") if unassigned else ""),
     ]
-    head = "".join('<th data-type="%s"><button type="button">%s</button></th>' % (kind, name) for name, kind in _HOST_COLUMNS)
-    rows = "\n".join(_render_host_row(h) for h in report["hosts"])
+    class_table = ""
+    if summary["classes"]:
+        class_rows = [_render_class_row(summary, c) for c in summary["classes"]]
+        class_table = "<section><h2>Silicon classes</h2>%s</section>" % _table("class-table", _CLASS_COLUMNS, class_rows)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -740,9 +754,8 @@ def render_html(report, title=DEFAULT_TITLE):
         "<main>",
         '<section class="tiles" data-testid="tiles">%s</section>' % "".join(tiles),
         "<section><h2>Devices by silicon class and region</h2>\n%s</section>" % _render_chart(summary, colours),
-        _render_class_table(summary),
-        '<section><h2>Hosts</h2><table class="sortable" data-testid="host-table"><thead><tr>%s</tr></thead><tbody>\n%s\n</tbody></table></section>'
-        % (head, rows),
+        class_table,
+        "<section><h2>Hosts</h2>%s</section>" % _table("host-table", _HOST_COLUMNS, [_render_host_row(h) for h in report["hosts"]]),
         "</main>",
         "<footer>Schema %s &middot; written by horizon.ai_platform.fleet_report</footer>" % _e(SCHEMA),
         "<script>%s</script>" % _SORT_JS,

@@ -15,7 +15,7 @@ description:
     accelerator memory per class, and counts hosts per class.
   - "Meant to run once on the controller, with C(delegate_to: localhost) and C(run_once: true)."
 author:
-  - horizon.ai_platform contributors
+  - horizon.ai_platform maintainers (@horizon-ai-platform)
 extends_documentation_fragment:
   - horizon.ai_platform.attributes
 attributes:
@@ -217,6 +217,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
+
 from ansible_collections.horizon.ai_platform.plugins.module_utils._fleet import (
     DEFAULT_TITLE,
     FORMATS,

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import copy
 import os
+import random
 import sys
+
+from ansible.plugins.loader import init_plugin_loader
+from ansible.utils.collection_loader import AnsibleCollectionConfig
+
 
 def enable_collection_loader():
     """Install ansible-core's collection loader so that the plugin loader finds this collection's plugins.
@@ -16,9 +21,6 @@ def enable_collection_loader():
     modules imported earlier as plain namespace packages are dropped first: the loader must own them to
     know the collection's metadata.
     """
-    from ansible.plugins.loader import init_plugin_loader
-    from ansible.utils.collection_loader import AnsibleCollectionConfig
-
     if AnsibleCollectionConfig.collection_finder:
         return
     roots = [os.path.dirname(p) for p in getattr(sys.modules.get("ansible_collections"), "__path__", [])]
@@ -64,7 +66,8 @@ def device(vendor, vendor_id, device_id, model, architecture, silicon_class, mem
 def eight(template, driver=None, driver_version=None):
     """Eight copies of ``template`` on the usual buses, NUMA nodes 0 and 1."""
     return [
-        dict(template, pci_address="0000:%s:00.0" % bus, numa_node=0 if i < 4 else 1, driver=driver, driver_version=driver_version) for i, bus in enumerate(_BUSES)
+        dict(template, pci_address="0000:%s:00.0" % bus, numa_node=0 if i < 4 else 1, driver=driver, driver_version=driver_version)
+        for i, bus in enumerate(_BUSES)
     ]
 
 
@@ -140,7 +143,7 @@ def hostile_fleet():
     """The sample fleet plus a host whose name and model try to inject markup."""
     fleet = sample_fleet()
     fleet[HOSTILE_HOST] = {
-        "accelerators": facts([dict(H100, model=HOSTILE_MODEL, pci_address="0000:18:00.0")], _CPU_SPR, warnings=["<b>bold</b> & \"quoted\""]),
+        "accelerators": facts([dict(H100, model=HOSTILE_MODEL, pci_address="0000:18:00.0")], _CPU_SPR, warnings=['<b>bold</b> & "quoted"']),
         "region": "eu-central-1\"><script>document.title='pwned'</script>",
     }
     return fleet
@@ -148,8 +151,6 @@ def hostile_fleet():
 
 def big_fleet(hosts, seed=7):
     """``hosts`` hosts with a realistic spread of classes and regions (deterministic)."""
-    import random
-
     rng = random.Random(seed)
     regions = ["eu-central-1", "eu-west-1", "us-east-1", "us-west-2", "ap-southeast-1", "ap-northeast-1", None]
     shapes = [
@@ -161,7 +162,7 @@ def big_fleet(hosts, seed=7):
         (15, lambda: facts([], _CPU_SPR)),
         (5, lambda: facts([dict(L40S, pci_address="0000:17:00.0"), dict(W7900, pci_address="0000:ca:00.0")], _CPU_GENOA)),
     ]
-    weights = [w for w, _ in shapes]
+    weights = [weight for weight, _make in shapes]
     out = {}
     for i in range(hosts):
         make = rng.choices(shapes, weights)[0][1]

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import pytest
+from ansible.errors import AnsibleError, AnsibleFilterError
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
 
-from ansible.errors import AnsibleFilterError
 from ansible_collections.horizon.ai_platform.plugins.filter import fleet
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.fleet_samples import enable_collection_loader, sample_fleet, sample_hostvars
 
@@ -91,9 +93,6 @@ def test_errors_are_filter_errors(name, args, message):
 @pytest.fixture(scope="module")
 def templar():
     enable_collection_loader()
-    from ansible.parsing.dataloader import DataLoader
-    from ansible.template import Templar
-
     return Templar(loader=DataLoader(), variables={"fleet": sample_fleet(), "hv": sample_hostvars()})
 
 
@@ -108,14 +107,9 @@ def templar():
     ],
 )
 def test_filters_through_the_template_engine(templar, expression, expected):
-    from ansible.template import trust_as_template
-
     assert templar.evaluate_expression(trust_as_template(expression)) == expected
 
 
 def test_template_engine_reports_filter_error(templar):
-    from ansible.errors import AnsibleError
-    from ansible.template import trust_as_template
-
     with pytest.raises(AnsibleError, match="fleet_summary: fleet must be a mapping"):
         templar.evaluate_expression(trust_as_template("'gpu-01' | horizon.ai_platform.fleet_summary"))

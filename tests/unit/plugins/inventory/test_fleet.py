@@ -7,10 +7,12 @@ import json
 import time
 
 import pytest
-
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import inventory_loader
+from ansible.template import Templar, is_trusted_as_template
+
 from ansible_collections.horizon.ai_platform.plugins.module_utils import _fleet
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.fleet_samples import big_fleet, enable_collection_loader, sample_fleet
 
@@ -21,8 +23,6 @@ TEMPLATE_BAIT = "{{ lookup('ansible.builtin.pipe', 'touch /tmp/pwned') }}"
 @pytest.fixture(scope="module")
 def plugin_loader():
     enable_collection_loader()
-    from ansible.plugins.loader import inventory_loader
-
     return inventory_loader
 
 
@@ -85,8 +85,6 @@ def test_groups_and_hostvars_from_report(plugin_loader, tmp_path, report_path):
 def test_values_from_outside_are_never_templated(plugin_loader, tmp_path, report_path):
     config = "plugin: horizon.ai_platform.fleet\nreport_path: reports/fleet-report.json\ncompose:\n  first_model: horizon_accelerators.devices[0].model\n"
     inventory = parse(plugin_loader, tmp_path, config)
-    from ansible.template import Templar, is_trusted_as_template
-
     model = inventory.hosts["gpu-h100-01"].vars["horizon_accelerators"]["devices"][0]["model"]
     assert model == TEMPLATE_BAIT and not is_trusted_as_template(model)
     composed = inventory.hosts["gpu-h100-01"].vars["first_model"]
@@ -137,7 +135,9 @@ def test_fact_cache_source(plugin_loader, tmp_path):
     cache = tmp_path / "facts"
     cache.mkdir()
     fleet = sample_fleet()
-    (cache / "cache_gpu-h100-01").write_text(json.dumps({"accelerators": fleet["gpu-h100-01"]["accelerators"], "horizon_region": "eu-central-1", "ansible_os_family": "Debian"}))
+    (cache / "cache_gpu-h100-01").write_text(
+        json.dumps({"accelerators": fleet["gpu-h100-01"]["accelerators"], "horizon_region": "eu-central-1", "ansible_os_family": "Debian"})
+    )
     (cache / "cache_gpu-mi300x-01").write_text(json.dumps({"ansible_accelerators": fleet["gpu-mi300x-01"]["accelerators"]}))
     legacy = json.loads(json.dumps(fleet["cpu-01"]["accelerators"]))
     legacy["kernel"] = {"__ansible_unsafe": legacy["kernel"]}  # how older controllers wrote unsafe strings
@@ -159,14 +159,26 @@ def test_fact_cache_source(plugin_loader, tmp_path):
     [
         (None, "report_path: nowhere.json", r"fleet report .*nowhere.json does not exist"),
         ("{not json", "report_path: r.json", r"fleet report .*r.json is not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2"),
-        ('{"schema": "horizon.ai_platform/fleet-report/v1", "hosts": [{"name": "x", "accelerators": {"count": NaN}}]}', "report_path: r.json", "NaN is not allowed in JSON"),
-        ('{"schema": "acme/v2", "hosts": []}', "report_path: r.json", r"fleet report .*r.json: fleet report has schema 'acme/v2', expected 'horizon.ai_platform/fleet-report/v1'"),
-        ('{"schema": "horizon.ai_platform/fleet-report/v1", "hosts": [{"name": "x", "accelerators": {"count": 2, "devices": []}}]}', "report_path: r.json", r"host 'x': accelerators.count is 2"),
+        (
+            '{"schema": "horizon.ai_platform/fleet-report/v1", "hosts": [{"name": "x", "accelerators": {"count": NaN}}]}',
+            "report_path: r.json",
+            "NaN is not allowed in JSON",
+        ),
+        (
+            '{"schema": "acme/v2", "hosts": []}',
+            "report_path: r.json",
+            r"fleet report .*r.json: fleet report has schema 'acme/v2', expected 'horizon.ai_platform/fleet-report/v1'",
+        ),
+        (
+            '{"schema": "horizon.ai_platform/fleet-report/v1", "hosts": [{"name": "x", "accelerators": {"count": 2, "devices": []}}]}',
+            "report_path: r.json",
+            r"host 'x': accelerators.count is 2",
+        ),
         ("[]", "report_path: r.json", "fleet report must be a JSON object, got list"),
         (None, "source: report", "option report_path is required when source is report"),
         (None, "source: fact_cache\nfact_cache_path: nope", r"fact cache directory .*nope does not exist or is not a directory"),
         (None, "source: fact_cache", "option fact_cache_path is required when source is fact_cache"),
-        (None, "source: redis", "Invalid value 'redis' for configuration option"),
+        (None, "source: redis", "Invalid value 'redis' for config 'source'"),
     ],
 )
 def test_bad_input_errors(plugin_loader, tmp_path, setup, config, message):
@@ -179,7 +191,9 @@ def test_bad_input_errors(plugin_loader, tmp_path, setup, config, message):
 def test_bad_fact_cache_file(plugin_loader, tmp_path):
     (tmp_path / "facts").mkdir()
     (tmp_path / "facts" / "gpu-01").write_text('{"accelerators": {"devices": [{"silicon_class": 7}]}}')
-    with pytest.raises(AnsibleParserError, match=r"fact cache file .*gpu-01: host 'gpu-01': accelerators.devices\[0\].silicon_class must be a non-empty string"):
+    with pytest.raises(
+        AnsibleParserError, match=r"fact cache file .*gpu-01: host 'gpu-01': accelerators.devices\[0\].silicon_class must be a non-empty string"
+    ):
         parse(plugin_loader, tmp_path, "plugin: horizon.ai_platform.fleet\nsource: fact_cache\nfact_cache_path: facts\n")
 
 

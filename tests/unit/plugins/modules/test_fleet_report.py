@@ -8,8 +8,8 @@ import os
 import stat
 
 import pytest
-
 from ansible.module_utils.testing import patch_module_args
+
 from ansible_collections.horizon.ai_platform.plugins.module_utils import _fleet
 from ansible_collections.horizon.ai_platform.plugins.modules import fleet_report
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.fleet_samples import sample_fleet, sample_hostvars
@@ -119,7 +119,10 @@ def test_existing_file_mode_is_kept(capsys, args, dest):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"hosts": {"gpu-01": {"accelerators": {"count": 1, "devices": []}}}}, "invalid hosts: host 'gpu-01': accelerators.count is 1 but accelerators.devices lists 0 devices"),
+        (
+            {"hosts": {"gpu-01": {"accelerators": {"count": 1, "devices": []}}}},
+            "invalid hosts: host 'gpu-01': accelerators.count is 1 but accelerators.devices lists 0 devices",
+        ),
         ({"hosts": {"gpu-01": {"inventory_hostname": "gpu-01"}}}, "invalid hosts: host 'gpu-01' has no accelerator facts"),
         ({"formats": ["pdf"]}, "value of formats must be one or more of: json, csv, html"),
         ({"formats": []}, "formats must name at least one of: json, csv, html"),

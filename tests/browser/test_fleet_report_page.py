@@ -1,0 +1,161 @@
+# Copyright (c) 2026 horizon.ai_platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The fleet report HTML page in a real browser (Debian's headless Chromium).
+
+Run: PYTHONPATH=.cache/collections .venv/bin/pytest tests/browser
+Skipped when no Chromium is installed (apt-get install -y chromium).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+from html.parser import HTMLParser
+
+import pytest
+
+from ansible_collections.horizon.ai_platform.plugins.module_utils import _fleet
+from ansible_collections.horizon.ai_platform.tests.unit.plugins.fleet_samples import HOSTILE_HOST, HOSTILE_MODEL, hostile_fleet
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+TITLE = "Accelerator fleet report"
+pytestmark = pytest.mark.skipif(not CHROMIUM, reason="Chromium is not installed (apt-get install -y chromium)")
+
+
+def chromium(tmp_path, *args):
+    """Run headless Chromium with a fresh profile and no background network traffic; return stdout."""
+    profile = tmp_path / ("profile-%d" % len(list(tmp_path.glob("profile-*"))))
+    argv = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--user-data-dir=%s" % profile,
+        *args,
+    ]
+    proc = subprocess.run(argv, capture_output=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-2000:]
+    return proc.stdout.decode("utf-8")
+
+
+_VOID = frozenset(("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"))
+
+
+class Dom(HTMLParser):
+    """Elements of a dumped DOM: (tag, attributes) in document order, the text under each data-testid, and the page title."""
+
+    def __init__(self, markup):
+        super().__init__()
+        self.elements, self.text_by_testid, self.title = [], {}, ""
+        self._open, self._in_title = [], False
+        self.feed(markup)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.elements.append((tag, attrs))
+        self._in_title = tag == "title" and any(t == "head" for t, _testid in self._open)
+        if tag not in _VOID:
+            self._open.append((tag, attrs.get("data-testid")))
+
+    def handle_endtag(self, tag):
+        while self._open:
+            if self._open.pop()[0] == tag:
+                break
+        self._in_title = False
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.title += data
+        for _tag, testid in self._open:
+            if testid:
+                self.text_by_testid.setdefault(testid, []).append(data)
+
+    def with_testid(self, testid):
+        return [attrs for _tag, attrs in self.elements if attrs.get("data-testid") == testid]
+
+
+@pytest.fixture(scope="module")
+def report():
+    return _fleet.build_report(_fleet.normalise_hosts(hostile_fleet()), "2026-01-31T12:00:00Z")
+
+
+@pytest.fixture
+def page(tmp_path, report):
+    path = tmp_path / "fleet-report.html"
+    path.write_text(_fleet.render_html(report, title=TITLE), encoding="utf-8")
+    return path
+
+
+def test_rendered_dom(tmp_path, page, report):
+    dom = Dom(chromium(tmp_path, "--dump-dom", page.as_uri()))
+    assert dom.title == TITLE  # the hostile host's onerror handler did not run
+
+    rows = dom.with_testid("host-row")
+    assert len(rows) == report["summary"]["hosts"] == 7
+    assert [r["data-host"] for r in rows] == [h["name"] for h in report["hosts"]]
+
+    chart_rows = dom.with_testid("chart-row")
+    assert sorted(r["data-class"] for r in chart_rows) == report["summary"]["classes"]
+    bars = dom.with_testid("chart-bar")
+    assert {b["data-class"] for b in bars} == set(report["summary"]["classes"])
+    assert sum(int(b["data-count"]) for b in bars) == report["summary"]["devices"]
+    assert all(float(b["width"]) > 0 for b in bars)
+    assert len(dom.with_testid("legend-item")) == len(report["summary"]["devices_by_region"])
+
+    tiles = {t: "".join(dom.text_by_testid[t]) for t in ("tile-hosts", "tile-devices", "tile-classes", "tile-regions")}
+    assert tiles["tile-hosts"].startswith("7Hosts") and tiles["tile-devices"].startswith("30")
+
+    # Markup from outside is text, never elements.
+    assert not [tag for tag, _attrs in dom.elements if tag == "img"]
+    assert sum(1 for tag, _attrs in dom.elements if tag == "script") == 1
+    table_text = "".join(dom.text_by_testid["host-table"])
+    assert HOSTILE_HOST in table_text and HOSTILE_MODEL in table_text
+
+
+def test_sorting_script_works(tmp_path, page):
+    """Without the page's CSP, a harness clicks the Devices column header twice and records the row order."""
+    harness = page.read_text(encoding="utf-8")
+    harness = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", harness)
+    harness = harness.replace(
+        "</body>",
+        "<script>var b=document.querySelectorAll('[data-testid=host-table] th button')[3];b.click();b.click();"
+        "document.body.dataset.order=Array.prototype.map.call(document.querySelectorAll('[data-testid=host-row]'),"
+        "function(r){return r.cells[3].textContent;}).join(',');</script></body>",
+    )
+    path = tmp_path / "harness.html"
+    path.write_text(harness, encoding="utf-8")
+    dom = Dom(chromium(tmp_path, "--dump-dom", path.as_uri()))
+    body = next(attrs for tag, attrs in dom.elements if tag == "body")
+    assert body["data-order"] == "8,8,8,4,1,1,0"  # descending after the second click
+    assert dom.title == TITLE  # escaping alone, without the CSP, keeps the hostile host inert
+
+
+def test_no_network_references(page):
+    markup = page.read_text(encoding="utf-8")
+    assert not re.search(r"""(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:https?:)?//""", markup, re.I)
+    assert not re.search(r"url\(|@import|<link\b|<iframe\b|<object\b|<embed\b", markup, re.I)
+    assert "https://" not in markup and "http://" not in markup.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_screenshot(tmp_path, page):
+    shot = tmp_path / "fleet-report.png"
+    chromium(tmp_path, "--hide-scrollbars", "--window-size=1440,1700", "--screenshot=%s" % shot, page.as_uri())
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    assert (width, height) == (1440, 1700)
+    assert len(data) > 50_000, "a %d-byte screenshot is suspiciously plain" % len(data)
+    keep = os.environ.get("FLEET_SCREENSHOT")
+    if keep:
+        shutil.copyfile(shot, keep)
