@@ -33,6 +33,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "fixtures" / "machines"))
+import materialize  # noqa: E402  (tests/fixtures/machines/materialize.py)
 
 TARGET_RATIO = 0.20
 
@@ -68,8 +69,6 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=15)
     options = parser.parse_args()
 
-    import materialize  # tests/fixtures/machines/materialize.py
-
     with tempfile.TemporaryDirectory(prefix="bench-facts-") as tmp:
         work = Path(tmp)
         hgx = work / "hgx"
@@ -86,9 +85,9 @@ def main() -> int:
             ),
         }
         samples = {name: [] for name in payloads}
-        for name, payload in payloads.items():  # warm the page cache once
+        for payload in payloads.values():  # warm the page cache once
             time_payload(payload)
-        for _ in range(options.repeat):
+        for _round in range(options.repeat):
             for name, payload in payloads.items():
                 samples[name].append(time_payload(payload))
 

@@ -68,10 +68,12 @@ seealso:
 """
 
 EXAMPLES = r"""
+---
 # gpu.fleet.yml: hosts from the last fleet report
 plugin: horizon.ai_platform.fleet
 report_path: reports/fleet-report.json
 
+---
 # cache.fleet.yml: hosts from the fact cache, with extra groups built from the facts
 plugin: horizon.ai_platform.fleet
 source: fact_cache

@@ -123,8 +123,12 @@ def _hex_id(text, width):
     return value.zfill(width)
 
 
-def scan_pci(reader):
-    """Return every PCI function under ``<sysfs_root>/bus/pci/devices`` as a list of dicts."""
+def scan_pci(reader, vendors=None):
+    """Return the PCI functions under ``<sysfs_root>/bus/pci/devices`` as a list of dicts.
+
+    With ``vendors`` (a collection of vendor IDs), functions of other vendors are skipped after
+    reading only their ``vendor`` file: a GPU server has hundreds of bridges and NICs.
+    """
     base = reader.sys_path("bus", "pci", "devices")
     try:
         names = sorted(os.listdir(base))
@@ -141,6 +145,8 @@ def scan_pci(reader):
             continue
         path = os.path.join(base, name)
         vendor_id = _hex_id(reader.read(os.path.join(path, "vendor")), 4)
+        if vendors is not None and vendor_id is not None and vendor_id not in vendors:
+            continue
         device_id = _hex_id(reader.read(os.path.join(path, "device")), 4)
         class_code = _hex_id(reader.read(os.path.join(path, "class")), 6)
         if vendor_id is None or device_id is None or class_code is None:
@@ -408,7 +414,8 @@ def gather(sysfs_root="/sys", procfs_root="/proc", tegra_release_path="/etc/nv_t
     """Scan the machine and return (facts, reader). Vendor-tool enrichment comes later."""
     reader = Reader(sysfs_root, procfs_root)
     live = sysfs_root == "/sys" and procfs_root == "/proc"
-    devices = [describe_pci_accelerator(function, reader) for function in scan_pci(reader) if is_accelerator(function)]
+    functions = scan_pci(reader, vendors=catalog.ACCELERATOR_VENDORS)
+    devices = [describe_pci_accelerator(function, reader) for function in functions if is_accelerator(function)]
     jetson = jetson_device(reader, tegra_release_path)
     if jetson is not None:
         devices.append(jetson)

@@ -35,7 +35,7 @@ options:
   dest:
     description:
       - Directory to write the report files to.
-      - Created with mode V(0755) when missing, parent directories included.
+      - Created when missing, with any missing parent directories; the directory itself gets mode V(0755).
     type: path
     required: true
   hosts:
@@ -271,8 +271,8 @@ def _diff_summary(data):
 
 def _make_dir(module, dest):
     try:
-        os.makedirs(dest)
-        os.chmod(dest, 0o755)
+        os.makedirs(dest, mode=0o755)
+        os.chmod(dest, 0o755)  # makedirs' mode is filtered through the umask
     except OSError as exc:
         module.fail_json(msg="cannot create directory %s: %s" % (dest, to_native(exc)))
 

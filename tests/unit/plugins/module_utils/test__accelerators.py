@@ -5,6 +5,11 @@
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -262,10 +267,6 @@ def test_tegra_release_parsing(recorded):
 
 
 def test_silicon_support_doc_matches_the_catalog():
-    import subprocess
-    import sys
-    from pathlib import Path
-
     script = Path(__file__).resolve().parents[4] / "scripts" / "gen_silicon_matrix.py"
     proc = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
@@ -273,10 +274,6 @@ def test_silicon_support_doc_matches_the_catalog():
 
 def _recorded_nvidia_ids():
     """(fixture, device_id, memory MiB) for every recorded nvidia-smi -q / -q -x output with a real device ID."""
-    import re
-    from pathlib import Path
-    from xml.etree import ElementTree
-
     root = Path(__file__).resolve().parents[3] / "fixtures" / "recorded" / "nvidia"
     found = []
     for path in sorted(root.glob("nvidia-smi-q-x_*.xml")):

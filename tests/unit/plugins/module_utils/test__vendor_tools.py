@@ -98,7 +98,8 @@ def test_parse_nvidia_smi_xml_health_degraded(recorded):
     text = recorded("nvidia/nvidia-smi-q-x_rtx-4000-sff-ada_drv595_v13dtd.xml")
     text = text.replace("<remapped_row_pending>No</remapped_row_pending>", "<remapped_row_pending>Yes</remapped_row_pending>")
     _node, devices = tools.parse_nvidia_smi_xml(text)
-    (fields,) = devices.values()
+    assert len(devices) == 1
+    fields = next(iter(devices.values()))
     assert fields["health"] == "degraded"
     assert fields["health_reasons"] == ["a row remapping is pending (reset the GPU)"]
 

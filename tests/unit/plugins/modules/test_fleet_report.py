@@ -51,6 +51,9 @@ def test_writes_then_is_idempotent(capsys, args, dest):
     first = run_module(capsys, args)
     assert first["changed"] is True and first["updated"] == ["json", "csv", "html"]
     assert stat.S_IMODE(dest.stat().st_mode) == 0o755
+    umask = os.umask(0)
+    os.umask(umask)
+    assert {stat.S_IMODE(p.stat().st_mode) for p in dest.iterdir()} == {0o666 & ~umask}
     doc = json.loads((dest / "fleet-report.json").read_text())
     assert doc["schema"] == _fleet.SCHEMA and doc["summary"] == first["summary"]
     assert (dest / "fleet-report.html").read_text().startswith("<!DOCTYPE html>")
