@@ -24,13 +24,13 @@ export MOLECULE_GLOB := molecule/*/molecule.yml
 export PATH := $(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup system-packages venv link images lint sanity unit molecule browser test demo benchmark changelog clean
+.PHONY: help setup system-packages venv link images lint sanity unit molecule browser compat test demo benchmark changelog clean
 
 help:
 	@echo "make demo       run the fleet inventory on the demo fleet (sets everything up)"
-	@echo "make test       run every test layer: lint, sanity, unit, browser, molecule"
+	@echo "make test       run every test layer: lint, sanity, unit, browser, compat, molecule"
 	@echo "make benchmark  time accelerator_facts and the fleet inventory plugin"
-	@echo "layers: make lint | sanity | unit | browser | molecule"
+	@echo "layers: make lint | sanity | unit | browser | compat | molecule"
 
 setup: system-packages venv link
 
@@ -67,10 +67,13 @@ unit: setup
 browser: setup
 	PYTHONPATH=$(CURDIR)/.cache/collections pytest -q tests/browser
 
+compat: setup
+	tests/compat/run.sh
+
 molecule: images
 	scripts/molecule-all.sh
 
-test: lint sanity unit browser molecule
+test: lint sanity unit browser compat molecule
 	@echo "make test: all layers passed"
 
 demo: images

@@ -96,6 +96,9 @@ def main():
         config = os.path.join(tmp, "bench.fleet.yml")
         with open(config, "w", encoding="utf-8") as handle:
             handle.write("plugin: horizon.ai_platform.fleet\nreport_path: fleet-report.json\n")
+        summary_config = os.path.join(tmp, "summary.fleet.yml")
+        with open(summary_config, "w", encoding="utf-8") as handle:
+            handle.write("plugin: horizon.ai_platform.fleet\nreport_path: fleet-report.json\nhost_facts: summary\n")
         summary = report["summary"]
         print(
             "fleet: %d hosts, %d devices, %d classes, %d regions; report %.1f MB, generated in %.2f s\n"
@@ -116,7 +119,15 @@ def main():
         parse_median = statistics.median(times)
         rows = [_row("plugin parse (InventoryData + DataLoader)", times)]
         rows.append(_row("InventoryManager (as ansible-playbook)", [_manager_once(config) for _run in repeat]))
+        rows.append(_row("plugin parse, host_facts: summary", [_parse_once(summary_config)[0] for _run in repeat]))
+        rows.append(_row("InventoryManager, host_facts: summary", [_manager_once(summary_config) for _run in repeat]))
         if args.cli_repeat > 0:
+            rows.append(
+                _row(
+                    "ansible-inventory --graph, host_facts: summary",
+                    [_cli_once(summary_config, ansible_inventory, "--graph")[0] for _run in range(args.cli_repeat)],
+                )
+            )
             for mode in ("--graph", "--list"):
                 rows.append(
                     _row("ansible-inventory %s (end to end)" % mode, [_cli_once(config, ansible_inventory, mode)[0] for _run in range(args.cli_repeat)])

@@ -168,3 +168,14 @@ def big_fleet(hosts, seed=7):
         make = rng.choices(shapes, weights)[0][1]
         out["node-%05d.example.net" % i] = {"accelerators": make(), "region": rng.choice(regions)}
     return out
+
+
+# hosts_by_silicon_class() of sample_fleet()
+SAMPLE_HOSTS_BY_CLASS = {
+    "amd-cdna3": ["gpu-mi300x-01"],
+    "cpu": ["cpu-01"],
+    "intel-gaudi2": ["gaudi2-01"],
+    "mixed": ["mixed-01"],
+    "nvidia-hopper": ["gpu-h100-01"],
+    "nvidia-jetson-orin": ["edge-orin-01"],
+}

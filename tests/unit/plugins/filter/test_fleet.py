@@ -9,7 +9,12 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
 from ansible_collections.horizon.ai_platform.plugins.filter import fleet
-from ansible_collections.horizon.ai_platform.tests.unit.plugins.fleet_samples import enable_collection_loader, sample_fleet, sample_hostvars
+from ansible_collections.horizon.ai_platform.tests.unit.plugins.fleet_samples import (
+    SAMPLE_HOSTS_BY_CLASS,
+    enable_collection_loader,
+    sample_fleet,
+    sample_hostvars,
+)
 
 FILTERS = ("hosts_by_silicon_class", "accelerator_memory_by_class", "fleet_summary", "fleet_groups")
 
@@ -20,14 +25,7 @@ def test_registered_filters():
 
 @pytest.mark.parametrize("data", [sample_fleet, sample_hostvars], ids=["accelerators+region", "hostvars"])
 def test_hosts_by_silicon_class(data):
-    assert fleet.hosts_by_silicon_class(data()) == {
-        "amd-cdna3": ["gpu-mi300x-01"],
-        "cpu": ["cpu-01"],
-        "intel-gaudi2": ["gaudi2-01"],
-        "mixed": ["mixed-01"],
-        "nvidia-hopper": ["gpu-h100-01"],
-        "nvidia-jetson-orin": ["edge-orin-01"],
-    }
+    assert fleet.hosts_by_silicon_class(data()) == SAMPLE_HOSTS_BY_CLASS
 
 
 def test_accelerator_memory_by_class():

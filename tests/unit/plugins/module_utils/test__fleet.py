@@ -15,6 +15,7 @@ from ansible_collections.horizon.ai_platform.plugins.module_utils import _fleet
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.fleet_samples import (
     HOSTILE_HOST,
     HOSTILE_MODEL,
+    SAMPLE_HOSTS_BY_CLASS,
     hostile_fleet,
     sample_fleet,
     sample_hostvars,
@@ -213,14 +214,7 @@ def test_empty_fleet():
 
 
 def test_hosts_by_silicon_class(hosts):
-    assert _fleet.hosts_by_silicon_class(hosts) == {
-        "amd-cdna3": ["gpu-mi300x-01"],
-        "cpu": ["cpu-01"],
-        "intel-gaudi2": ["gaudi2-01"],
-        "mixed": ["mixed-01"],
-        "nvidia-hopper": ["gpu-h100-01"],
-        "nvidia-jetson-orin": ["edge-orin-01"],
-    }
+    assert _fleet.hosts_by_silicon_class(hosts) == SAMPLE_HOSTS_BY_CLASS
 
 
 @pytest.mark.parametrize(
