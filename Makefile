@@ -24,13 +24,13 @@ export MOLECULE_GLOB := molecule/*/molecule.yml
 export PATH := $(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup system-packages venv link images lint sanity unit molecule browser compat test demo benchmark changelog clean
+.PHONY: help setup system-packages venv link images lint sanity unit molecule browser compat demo-test test demo benchmark changelog clean
 
 help:
 	@echo "make demo       run the fleet inventory on the demo fleet (sets everything up)"
-	@echo "make test       run every test layer: lint, sanity, unit, browser, compat, molecule"
+	@echo "make test       run every test layer: lint, sanity, unit, browser, compat, molecule, demo"
 	@echo "make benchmark  time accelerator_facts and the fleet inventory plugin"
-	@echo "layers: make lint | sanity | unit | browser | compat | molecule"
+	@echo "layers: make lint | sanity | unit | browser | compat | molecule | demo-test"
 
 setup: system-packages venv link
 
@@ -73,7 +73,10 @@ compat: setup
 molecule: images
 	scripts/molecule-all.sh
 
-test: lint sanity unit browser compat molecule
+demo-test: demo
+	python tests/demo/check_report.py demo/output/report
+
+test: lint sanity unit browser compat molecule demo-test
 	@echo "make test: all layers passed"
 
 demo: images

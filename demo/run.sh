@@ -19,7 +19,7 @@ say() { printf '\n==> %s\n' "$*"; }
 teardown() {
     if [ "${HORIZON_DEMO_KEEP:-0}" != 1 ]; then
         say "Removing the demo hosts"
-        ansible-playbook "$root/molecule/resources/destroy.yml" -e "@$root/demo/hosts.yml" -e "demo_output=$out" >/dev/null
+        ansible-playbook -i localhost, "$root/molecule/resources/destroy.yml" -e "@$root/demo/hosts.yml" -e "demo_output=$out" >/dev/null
     fi
 }
 
@@ -33,7 +33,7 @@ done
 
 say "Starting the demo fleet (systemd test hosts)"
 trap teardown EXIT
-ansible-playbook "$root/molecule/resources/create.yml" -e "@$root/demo/hosts.yml" -e "demo_output=$out"
+ansible-playbook -i localhost, "$root/molecule/resources/create.yml" -e "@$root/demo/hosts.yml" -e "demo_output=$out"
 
 say "Running playbooks/fleet_inventory.yml"
 ansible-playbook -i "$root/demo/inventory.yml" "$root/playbooks/fleet_inventory.yml" -e "horizon_fleet_report_dir=$out/report"
