@@ -41,7 +41,6 @@ venv: $(VENV)/.stamp
 
 $(VENV)/.stamp: requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements/dev.txt
 	touch $@
 
@@ -57,6 +56,8 @@ lint: setup
 	ruff format --check .
 	yamllint --strict .
 	ansible-lint --profile production
+	antsibull-changelog lint
+	python scripts/gen_silicon_matrix.py --check
 
 sanity: setup
 	scripts/ansible-test-sanity.sh
@@ -65,7 +66,7 @@ unit: setup
 	PYTHONPATH=$(CURDIR)/.cache/collections pytest -q tests/unit
 
 browser: setup
-	PYTHONPATH=$(CURDIR)/.cache/collections pytest -q tests/browser
+	HORIZON_REQUIRE_BROWSER=1 PYTHONPATH=$(CURDIR)/.cache/collections pytest -q tests/browser
 
 compat: setup
 	tests/compat/run.sh

@@ -8,7 +8,7 @@ builds for the module, run by the node's Python. The payloads are built once by 
 both see the same machine load. Reported: medians and the ratio; target <= 0.20.
 
 accelerator_facts runs twice: on this machine's live /sys and on the recorded 8-GPU HGX H100
-server (tests/fixtures/machines/hgx-h100-8x.yml, ~100 PCI functions), the scan a real GPU server needs.
+server (tests/fixtures/machines/hgx-h100-8x.yml, ~475 PCI functions), the scan a real GPU server needs.
 
 ansible.builtin.ping runs too: it does nothing, so its time is the floor every module pays
 (starting Python, unpacking AnsiballZ, importing ansible.module_utils.basic). Two ratios are

@@ -9,17 +9,20 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$root/demo/output"
-machines=(hgx-h100-8x mi300x-8x gaudi2-8x jetson-orin cpu-only)
+machines=(hgx-h100-8x mi300x-8x gaudi2-8x jetson-orin dev-vm)
 export ANSIBLE_CONFIG="$root/ansible.cfg"
 export CONTAINERS_CONF="$root/tests/podman/containers.conf"
 export ANSIBLE_COLLECTIONS_PATH="$root/.cache/collections"
+
+# localhost as an explicit host: run its tasks with the controller's own Python.
+controller_python='ansible_python_interpreter={{ ansible_playbook_python }}'
 
 say() { printf '\n==> %s\n' "$*"; }
 
 teardown() {
     if [ "${HORIZON_DEMO_KEEP:-0}" != 1 ]; then
         say "Removing the demo hosts"
-        ansible-playbook -i localhost, "$root/molecule/resources/destroy.yml" -e "@$root/demo/hosts.yml" -e "demo_output=$out" >/dev/null
+        ansible-playbook -i localhost, -e "$controller_python" "$root/molecule/resources/destroy.yml" -e "@$root/demo/hosts.yml" -e "demo_output=$out" >/dev/null
     fi
 }
 
@@ -33,7 +36,7 @@ done
 
 say "Starting the demo fleet (systemd test hosts)"
 trap teardown EXIT
-ansible-playbook -i localhost, "$root/molecule/resources/create.yml" -e "@$root/demo/hosts.yml" -e "demo_output=$out"
+ansible-playbook -i localhost, -e "$controller_python" "$root/molecule/resources/create.yml" -e "@$root/demo/hosts.yml" -e "demo_output=$out"
 
 say "Running playbooks/fleet_inventory.yml"
 ansible-playbook -i "$root/demo/inventory.yml" "$root/playbooks/fleet_inventory.yml" -e "horizon_fleet_report_dir=$out/report"

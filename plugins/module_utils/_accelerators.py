@@ -183,8 +183,40 @@ def _bound_driver(link):
 
 
 def is_accelerator(function):
-    """True for a display or processing-accelerator function of an accelerator vendor."""
-    return function["vendor_id"] in catalog.ACCELERATOR_VENDORS and function["class"][:4] in catalog.ACCELERATOR_CLASSES
+    """True for a display or processing-accelerator function of an accelerator vendor.
+
+    A VGA controller (class 0300) of Intel or AMD counts only when the catalog knows it: both
+    vendors put integrated graphics in their CPUs, and those are not what a node is for.
+    See is_integrated_graphics().
+    """
+    if function["vendor_id"] not in catalog.ACCELERATOR_VENDORS or function["class"][:4] not in catalog.ACCELERATOR_CLASSES:
+        return False
+    return not is_integrated_graphics(function)
+
+
+def is_integrated_graphics(function):
+    """An Intel or AMD VGA controller the catalog does not know: most likely the CPU's own graphics."""
+    return (
+        function["vendor_id"] in catalog.INTEGRATED_GRAPHICS_VENDORS
+        and function["class"][:4] == "0300"
+        and (function["vendor_id"], function["device_id"]) not in pci_index()
+    )
+
+
+def describe_display(function, reader):
+    """A display controller reported beside, not among, the accelerators."""
+    vendor = catalog.ACCELERATOR_VENDORS[function["vendor_id"]]
+    reader.warnings.append(
+        "%s VGA controller %s:%s at %s is not in the silicon catalog and is taken for integrated graphics: listed under other_displays, "
+        "not counted as an accelerator" % (vendor, function["vendor_id"], function["device_id"], function["pci_address"])
+    )
+    return {
+        "pci_address": function["pci_address"],
+        "vendor": vendor,
+        "vendor_id": function["vendor_id"],
+        "device_id": function["device_id"],
+        "driver": function["driver"],
+    }
 
 
 def silicon_class(vendor, architecture):
@@ -249,12 +281,15 @@ def jetson_device(reader, tegra_release_path):
             if soc in compatible:
                 architecture = soc_architecture
                 break
-    if architecture is None:
+    if architecture is None and not any(item.startswith("nvidia,tegra") for item in compatible):
         return None
+    if architecture is None:
+        reader.warnings.append("NVIDIA Tegra device tree (%s) is not in the silicon catalog: its GPU is reported as nvidia-unknown" % ", ".join(compatible))
     model_list = _nul_list(reader.read(os.path.join(base, "model"), binary=True, warn=False))
     board = model_list[0] if model_list else None
     release = parse_tegra_release(reader.read(tegra_release_path, warn=False))
-    loaded = os.path.isdir(reader.sys_path("module", "nvgpu"))
+    # nvgpu drives Jetson GPUs up to Orin; Thor (L4T R38+) uses the nvidia module, as discrete GPUs do.
+    loaded = next((name for name in ("nvgpu", "nvidia") if os.path.isdir(reader.sys_path("module", name))), None)
     return {
         "pci_address": None,
         "vendor": "nvidia",
@@ -266,7 +301,7 @@ def jetson_device(reader, tegra_release_path):
         "silicon_class": silicon_class("nvidia", architecture),
         "memory_mib": module[3] if module else None,
         "numa_node": None,
-        "driver": "nvgpu" if loaded else None,
+        "driver": loaded,
         "driver_version": release["l4t_version"] if release else None,
         "l4t": release,
     }
@@ -327,7 +362,7 @@ def parse_cpuinfo(text):
         if "processor" in fields:
             processors.append(fields)
     if not processors:
-        return {"model": None, "sockets": None, "cores": None, "threads": None, "architecture": None, "flags": []}
+        return {"model": None, "sockets": None, "cores": None, "threads": None, "architecture": None, "flags": [], "has_topology": False}
     first = processors[0]
     flags_text = first.get("flags") or first.get("features") or ""
     architecture = "x86_64" if "flags" in first else ("aarch64" if "features" in first else None)
@@ -339,6 +374,7 @@ def parse_cpuinfo(text):
     core_pairs = {(p.get("physical id"), p.get("core id")) for p in processors if "core id" in p}
     flags = set(flags_text.split())
     return {
+        "has_topology": bool(physical),
         "model": model,
         "sockets": len(physical) if physical else 1,
         "cores": len(core_pairs) if core_pairs else len(processors),
@@ -349,15 +385,42 @@ def parse_cpuinfo(text):
     }
 
 
+def cpu_topology(reader):
+    """(sockets, cores) from <sysfs_root>/devices/system/cpu/cpu*/topology, or None."""
+    base = reader.sys_path("devices", "system", "cpu")
+    try:
+        names = [name for name in os.listdir(base) if name.startswith("cpu") and name[3:].isdigit()]
+    except OSError:
+        return None
+    pairs = set()
+    for name in names:
+        package = reader.read(os.path.join(base, name, "topology", "physical_package_id"), warn=False)
+        core = reader.read(os.path.join(base, name, "topology", "core_id"), warn=False)
+        if package is None or core is None:
+            return None
+        pairs.add((package.strip(), core.strip()))
+    if not pairs:
+        return None
+    return len({package for package, _core in pairs}), len(pairs)
+
+
 def secure_boot_state(reader):
     """'enabled' | 'disabled' | 'unknown' from the SecureBoot EFI variable."""
     efivars = reader.sys_path("firmware", "efi", "efivars")
-    if not os.path.isdir(efivars):
+    try:
+        names = os.listdir(efivars)
+    except FileNotFoundError:
+        return "unknown"  # legacy BIOS boot, or /sys/firmware hidden (containers)
+    except OSError as exc:
+        reader.warnings.append("cannot list %s: %s; Secure Boot state unknown" % (efivars, exc.strerror or exc))
         return "unknown"
-    data = reader.read(os.path.join(efivars, SECURE_BOOT_VAR), binary=True, warn=False)
+    if not names:
+        return "unknown"  # efivarfs not mounted
+    if SECURE_BOOT_VAR not in names:
+        return "disabled"  # EFI firmware without the variable does not support Secure Boot
+    data = reader.read(os.path.join(efivars, SECURE_BOOT_VAR), binary=True)
     if data is None:
-        # EFI firmware without the variable: Secure Boot is not supported there.
-        return "disabled"
+        return "unknown"  # the reader recorded why
     if len(data) < 5:
         reader.warnings.append("%s is shorter than 5 bytes; Secure Boot state unknown" % SECURE_BOOT_VAR)
         return "unknown"
@@ -368,19 +431,28 @@ def secure_boot_state(reader):
 _VM_DMI_PREFIXES = ("qemu", "kvm", "bochs", "vmware", "xen", "innotek", "parallels", "openstack")
 
 
+_CONTAINER_CGROUP_MARKERS = ("kubepods", "/docker/", "/docker-", "libpod", "/lxc/", "containerd")
+
+
 def virtualization(reader, cpu, live):
     """'container' | 'vm' | 'none' for the node the facts describe."""
     environ = reader.read(reader.proc_path("1", "environ"), binary=True, warn=False)
     if environ and any(item.startswith(b"container=") for item in environ.split(b"\0")):
         return "container"
-    if live and (os.path.exists("/run/.containerenv") or os.path.exists("/.dockerenv")):
+    cgroup = reader.read(reader.proc_path("1", "cgroup"), warn=False) or ""
+    if any(marker in cgroup for marker in _CONTAINER_CGROUP_MARKERS):
+        return "container"
+    if live and any(os.path.exists(path) for path in ("/run/.containerenv", "/.dockerenv", "/run/systemd/container")):
         return "container"
     if cpu.get("hypervisor"):
         return "vm"
-    dmi = reader.read(reader.sys_path("class", "dmi", "id", "sys_vendor"), warn=False) or ""
-    product = reader.read(reader.sys_path("class", "dmi", "id", "product_name"), warn=False) or ""
-    text = (dmi + " " + product).strip().lower()
-    if text.startswith(_VM_DMI_PREFIXES) or "virtual machine" in text:
+    vendor = (reader.read(reader.sys_path("class", "dmi", "id", "sys_vendor"), warn=False) or "").strip().lower()
+    product = (reader.read(reader.sys_path("class", "dmi", "id", "product_name"), warn=False) or "").strip().lower()
+    if vendor.startswith(_VM_DMI_PREFIXES) or product.startswith(_VM_DMI_PREFIXES) or "virtual machine" in product:
+        return "vm"
+    # Cloud instances on Arm report no hypervisor flag; their DMI names the cloud. Bare-metal
+    # instances say so in the product name.
+    if vendor in ("amazon ec2", "google") and not product.endswith(".metal"):
         return "vm"
     return "none"
 
@@ -405,7 +477,7 @@ def driver_loaded(devices):
     for device in devices:
         if device["driver"] and device["driver"] in catalog.COMPUTE_DRIVERS.get(device["vendor"], ()):
             return True
-        if device.get("l4t") is not None and device["driver"] == "nvgpu":
+        if "l4t" in device and device["driver"] in ("nvgpu", "nvidia"):
             return True
     return False
 
@@ -416,16 +488,23 @@ def gather(sysfs_root="/sys", procfs_root="/proc", tegra_release_path="/etc/nv_t
     live = sysfs_root == "/sys" and procfs_root == "/proc"
     functions = scan_pci(reader, vendors=catalog.ACCELERATOR_VENDORS)
     devices = [describe_pci_accelerator(function, reader) for function in functions if is_accelerator(function)]
+    displays = [describe_display(function, reader) for function in functions if is_integrated_graphics(function)]
     jetson = jetson_device(reader, tegra_release_path)
     if jetson is not None:
         devices.append(jetson)
     cpu = parse_cpuinfo(reader.read(reader.proc_path("cpuinfo")))
+    if cpu["model"] is not None and not cpu["has_topology"]:
+        # arm64 cpuinfo names no package or core: sysfs topology does, where it is visible.
+        topology = cpu_topology(reader)
+        if topology:
+            cpu["sockets"], cpu["cores"] = topology
     facts = {
         "count": len(devices),
         "vendors": sorted({device["vendor"] for device in devices}),
         "silicon_class": node_silicon_class(devices),
         "driver_loaded": driver_loaded(devices),
         "devices": devices,
+        "other_displays": displays,
         "cpu": {key: cpu[key] for key in ("model", "sockets", "cores", "threads", "architecture", "flags")},
         "secure_boot": secure_boot_state(reader),
         "kernel": kernel_release(reader, live),

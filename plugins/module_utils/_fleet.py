@@ -718,7 +718,7 @@ def _tile(testid, value, label, note=""):
 
 
 def render_html(report, title=DEFAULT_TITLE):
-    """One self-contained HTML page: no external resources; a CSP forbids any network access and foreign script."""
+    """One self-contained HTML page without external resources; its CSP allows only the page's own sorting script (by hash), no network access."""
     summary = report["summary"]
     title = _e(title or DEFAULT_TITLE)
     generated = _e(report["generated_at"])

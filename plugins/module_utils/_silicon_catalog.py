@@ -7,25 +7,29 @@ PRIVATE: this module is internal to horizon.ai_platform and may change without n
 
 This file is data. To add a device, add one row to ``PCI_DEVICES`` (or ``JETSON_MODULES``),
 cite where its ID and memory figure come from in the ``source`` column, and run the unit
-tests: they check that every row is well formed, that no ID is listed twice, and that every
-recorded vendor-tool output under ``tests/fixtures/recorded`` agrees with its row.
+tests: they check that every row is well formed and no ID is listed twice, and that the
+device IDs and memory in the recorded tool outputs under ``tests/fixtures/recorded``
+(nvidia-smi, rocm-smi, hl-smi, xpu-smi) agree with the rows that cite them.
 
 Sources, by the short names used below:
 
 - ``pci.ids``: Debian package pci.ids 0.0~2023.04.11-1 (/usr/share/misc/pci.ids); ``pci.ids 2025`` /
-  ``pci.ids 2026``: later snapshots of the PCI ID repository (2026.10.24 checked). The review of every
-  row against these sources is in tests/fixtures/machines/silicon-ids.md.
+  ``pci.ids 2026``: Debian's 0.0~2025.06.09-1 and 0.0~2026.10.24-1. The research notes behind the
+  rows, with what is uncertain, are in tests/fixtures/machines/silicon-ids.md.
 - ``nvsmi:<fixture>``: the ID and the memory figure (MiB, as the driver reports it) read from a
   real ``nvidia-smi`` recording in tests/fixtures/recorded/nvidia.
 - ``rocm:<fixture>`` / ``amdsmi:<fixture>`` / ``hlsmi:<fixture>`` / ``xpusmi:<fixture>``: likewise
   for the AMD, Habana and Intel tools.
 - ``nv-open``: NVIDIA open-gpu-kernel-modules README, list of supported GPUs (device and
-  subsystem IDs).
-- ``amdgpu``: the Linux kernel's amdgpu/amdkfd device tables.
+  subsystem IDs), the version in silicon-ids.md (it has no Blackwell data-centre rows).
+- ``amdgpu``: the Linux kernel's amdgpu device table (explicit IDs up to Aldebaran; MI300 and
+  later bind by PCI class, so it names none of them).
 - ``habanalabs``: the Linux kernel's drivers/accel/habanalabs PCI ID table.
 - ``spec``: the vendor's product data sheet (memory capacity as marketed, converted to MiB).
 
-``memory_mib`` is None where the product ships in several memory sizes under one PCI ID.
+``memory_mib`` is the driver's figure where a recording exists (``nvsmi:``, ``rocm:``, ``hlsmi:``,
+``xpusmi:``), else the marketed capacity in GB x 1024; None where one PCI ID covers several memory
+sizes, and for SR-IOV virtual functions, which get a configurable share of the physical GPU's.
 """
 
 from __future__ import annotations
@@ -44,6 +48,10 @@ ACCELERATOR_VENDORS = {
 # processing accelerator (1200). NVSwitch (0680), NICs (02xx), audio functions (0403) and
 # bridges (06xx) are not accelerators.
 ACCELERATOR_CLASSES = ("0300", "0302", "0380", "1200")
+
+# Vendors that also make integrated graphics: their VGA controllers (class 0300) count as
+# accelerators only when listed below.
+INTEGRATED_GRAPHICS_VENDORS = ("8086", "1002")
 
 # Kernel drivers that mean "the vendor's compute driver is loaded" for a bound device.
 COMPUTE_DRIVERS = {
@@ -84,42 +92,43 @@ PCI_DEVICES = (
     ("10de", "2322", "H800 PCIe 80GB", "hopper", 81920, "pci.ids; spec 80 GB"),
     ("10de", "2324", "H800 SXM5 80GB", "hopper", 81920, "pci.ids; spec 80 GB"),
     ("10de", "2335", "H200 SXM 141GB", "hopper", 143771, "nvsmi:nvidia-smi-q_h200_drv590.txt"),
-    ("10de", "233b", "H200 NVL 141GB", "hopper", 144384, "nv-open; spec 141 GB"),
-    ("10de", "2342", "GH200 96GB", "hopper", 98304, "nv-open; spec 96 GB HBM3"),
-    ("10de", "2348", "GH200 144GB", "hopper", 147456, "nv-open; spec 144 GB HBM3e"),
+    ("10de", "233b", "H200 NVL 141GB", "hopper", 144384, "pci.ids 2026 (not in the nv-open version checked); spec 141 GB"),
+    ("10de", "2342", "GH200 96GB", "hopper", 98304, "nv-open (GH200 120GB and 480GB share this ID); spec 96 GB HBM3"),
+    ("10de", "2348", "GH200 144GB", "hopper", 147456, "pci.ids 2026 only; spec 144 GB HBM3e"),
     # --- NVIDIA Blackwell
-    ("10de", "2901", "B200", "blackwell", 184320, "nv-open; spec 180 GB HBM3e (HGX B200)"),
+    ("10de", "2901", "B200", "blackwell", 184320, "pci.ids 2026 (GB100 [B200]); spec 180 GB HBM3e per GPU (HGX B200)"),
     ("10de", "290a", "B200", "blackwell", 184320, "pci.ids 2026 (GB100 [B200]); which ID HGX B200 boards ship with is unconfirmed"),
-    ("10de", "2941", "GB200", "blackwell", 190464, "nv-open; spec 186 GB HBM3e (GB200 NVL72)"),
-    ("10de", "2bb1", "RTX PRO 6000 Blackwell Workstation", "blackwell", 97887, "nv-open; memory as the Max-Q recording"),
+    ("10de", "2941", "GB200", "blackwell", 190464, "pci.ids 2026 only; spec 186 GB HBM3e (GB200 NVL72: 13.4 TB / 72)"),
+    ("10de", "2bb1", "RTX PRO 6000 Blackwell Workstation", "blackwell", 97887, "pci.ids 2026; memory as the Max-Q recording"),
     ("10de", "2bb4", "RTX PRO 6000 Blackwell Max-Q", "blackwell", 97887, "nvsmi:nvidia-smi-q-x_rtx-pro-6000-blackwell-maxq_drv590_v13dtd.xml"),
-    ("10de", "2bb5", "RTX PRO 6000 Blackwell Server", "blackwell", 97887, "nv-open; memory as the Max-Q recording"),
+    ("10de", "2bb5", "RTX PRO 6000 Blackwell Server", "blackwell", 97887, "pci.ids 2026; memory as the Max-Q recording"),
     # --- AMD CDNA
     ("1002", "738c", "Instinct MI100", "cdna", 32752, "pci.ids; rocm:rocm-smi-telegraf-args-json_mi100_rocm6.0.2.json"),
     # --- AMD CDNA2 (an MI250/MI250X is two GCDs, each its own PCI function with half the memory)
     ("1002", "740f", "Instinct MI210", "cdna2", 65520, "pci.ids; rocm:rocm-smi-csv_2x-mi210_rocm-smi-1.4.1.csv"),
     ("1002", "7408", "Instinct MI250X (one GCD)", "cdna2", 65536, "pci.ids; spec 128 GB per OAM, two GCDs"),
     ("1002", "740c", "Instinct MI250/MI250X (one GCD)", "cdna2", 65536, "pci.ids; spec 128 GB per OAM, two GCDs"),
-    ("1002", "7410", "Instinct MI210 VF", "cdna2", 65520, "ROCm gpu-operator kubevirt doc; SR-IOV virtual function of the MI210"),
+    ("1002", "7410", "Instinct MI210 VF", "cdna2", None, "amdgpu Aldebaran block; ROCm gpu-operator kubevirt doc; a VF gets a share of the MI210's memory"),
     # --- AMD CDNA3
-    ("1002", "74a0", "Instinct MI300A", "cdna3", 131072, "amdgpu; spec 128 GB unified HBM3"),
-    ("1002", "74a1", "Instinct MI300X", "cdna3", 196608, "rocm:rocm-smi-a_4x-mi300x.txt (ID); spec 192 GB"),
+    ("1002", "74a0", "Instinct MI300A", "cdna3", 131072, "pci.ids 2026; spec 128 GB HBM3, unified with the CPUs"),
+    ("1002", "74a1", "Instinct MI300X", "cdna3", 196608, "pci.ids 2026; rocm:rocm-smi-a_4x-mi300x.txt (ID); spec 192 GB"),
     ("1002", "74a2", "Instinct MI308X", "cdna3", None, "amdsmi:amd-smi-static-asic_mi308x-cpx_amdsmi-changelog-rocm6.3.txt"),
-    ("1002", "74a5", "Instinct MI325X", "cdna3", 262144, "amdgpu; spec 256 GB"),
-    ("1002", "74b5", "Instinct MI300X VF", "cdna3", 196608, "amdgpu; SR-IOV virtual function of the MI300X"),
+    ("1002", "74a5", "Instinct MI325X", "cdna3", 262144, "pci.ids 2026; ROCm system-acceptance docs; spec 256 GB"),
+    ("1002", "74b5", "Instinct MI300X VF", "cdna3", None, "pci.ids 2026; ROCm gpu-operator kubevirt doc; a VF gets a share of the MI300X's memory"),
+    ("1002", "74b9", "Instinct MI325X VF", "cdna3", None, "pci.ids 2026; a VF gets a share of the MI325X's memory"),
     # --- AMD CDNA4
-    ("1002", "75a0", "Instinct MI350X", "cdna4", 294912, "amdgpu; spec 288 GB"),
-    ("1002", "75a3", "Instinct MI355X", "cdna4", 294912, "amdgpu; spec 288 GB"),
+    ("1002", "75a0", "Instinct MI350X", "cdna4", 294912, "pci.ids 2026; ROCm system-acceptance docs; spec 288 GB"),
+    ("1002", "75a3", "Instinct MI355X", "cdna4", 294912, "pci.ids 2026; ROCm system-acceptance docs; spec 288 GB"),
     # --- AMD RDNA3
     ("1002", "744c", "Radeon RX 7900 XT/XTX", "rdna3", None, "pci.ids"),
-    ("1002", "7448", "Radeon PRO W7900", "rdna3", 49152, "amdgpu; spec 48 GB"),
+    ("1002", "7448", "Radeon PRO W7900", "rdna3", 49152, "pci.ids 2026; spec 48 GB"),
     ("1002", "744a", "Radeon PRO W7900 Dual Slot", "rdna3", 49152, "pci.ids 2026; spec 48 GB"),
     ("1002", "7449", "Radeon PRO W7800 48GB", "rdna3", 49152, "pci.ids 2026; spec 48 GB"),
     # --- Intel (Habana) Gaudi
     ("1da3", "1000", "Gaudi HL-2000", "gaudi", 32768, "pci.ids; hlsmi:hl-smi-query-aip-csv-nounits_8x-hl-205-gaudi1_hl-1.18.0.csv"),
     ("1da3", "1010", "Gaudi HL-2000 (secured)", "gaudi", 32768, "pci.ids; habanalabs PCI_IDS_GAUDI_SEC"),
     ("1da3", "1020", "Gaudi2", "gaudi2", 98304, "pci.ids; habanalabs; hlsmi:hl-smi_8x-hl-225-gaudi2_hl-1.12.1_gaudi2poc1.txt (98304 MiB)"),
-    ("1da3", "1060", "Gaudi3", "gaudi3", 131072, "habanalabs; spec 128 GB HBM2e"),
+    ("1da3", "1060", "Gaudi3", "gaudi3", 131072, "pci.ids 2026; habanalabs (Habana's tree) PCI_IDS_GAUDI3; spec 128 GB HBM2e"),
     ("1da3", "1063", "Gaudi3 HL-338 PCIe", "gaudi3", 131072, "pci.ids 2026; habanalabs PCI_IDS_GAUDI3_HL_338; spec 128 GB"),
     # --- Intel Xe-HPC (Data Center GPU Max)
     ("8086", "0bd5", "Data Center GPU Max 1550", "xe-hpc", 131072, "pci.ids; spec 128 GB"),
@@ -132,7 +141,8 @@ PCI_DEVICES = (
     ("8086", "0bdb", "Data Center GPU Max 1100", "xe-hpc", 49152, "pci.ids; spec 48 GB"),
     # --- Intel Xe-HPG (Flex, Arc A-series)
     ("8086", "56c0", "Data Center GPU Flex 170", "xe-hpg", 16384, "pci.ids; spec 16 GB"),
-    ("8086", "56c1", "Data Center GPU Flex 140", "xe-hpg", 12288, "pci.ids; spec 12 GB"),
+    ("8086", "56c1", "Data Center GPU Flex 140 (one of its two GPUs)", "xe-hpg", 6144, "pci.ids; i915 INTEL_ATS_M75_IDS; spec 2 GPUs x 6 GB"),
+    ("8086", "56c2", "Data Center GPU Flex 170V", "xe-hpg", 16384, "pci.ids; i915 INTEL_ATS_M150_IDS; spec 16 GB"),
     ("8086", "56a0", "Arc A770", "xe-hpg", None, "pci.ids; 8 GB and 16 GB boards"),
     ("8086", "56a1", "Arc A750", "xe-hpg", 8192, "pci.ids; spec 8 GB"),
     ("8086", "56a2", "Arc A580", "xe-hpg", 8192, "pci.ids; spec 8 GB"),

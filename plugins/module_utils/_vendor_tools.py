@@ -27,12 +27,12 @@ AMD_SMI_LIST_ARGV = ("amd-smi", "list")
 AMD_SMI_ASIC_ARGV = ("amd-smi", "static", "--asic")
 AMD_SMI_PARTITION_ARGV = ("amd-smi", "static", "--partition")
 ROCM_SMI_ARGV = ("rocm-smi", "-a")
-HL_SMI_ARGV = (
-    "hl-smi",
-    "--format=csv,nounits",
-    "--query-aip=name,uuid,power.draw,temperature.aip,utilization.aip,memory.used,memory.total",
-)
+HL_SMI_ARGV = ("hl-smi",)
 XPU_SMI_ARGV = ("xpu-smi", "discovery", "-j")
+
+
+def xpu_smi_detail_argv(pci_address):
+    return ("xpu-smi", "discovery", "-d", pci_address)
 
 
 class ToolError(Exception):
@@ -279,31 +279,45 @@ def query_rocm_smi(runner):
 
 # ---------------------------------------------------------------- Intel Gaudi
 
+_HL_HEADER_RE = re.compile(r"^\|\s*(HL-SMI Version|Driver Version):\s*(\S+)\s*\|")
+_HL_ROW_RE = re.compile(r"^\|\s*(\d+)\s+(\S+)\s+\S+\s*\|\s*([0-9A-Fa-f]{4}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-7])\s+\S+\s*\|\s*(\S+)\s*\|")
+_HL_MEMORY_RE = re.compile(r"\|\s*(\d+)MiB\s*/\s*(\d+)MiB\s*\|")
 
-def parse_hl_smi_csv(text):
-    """Parse hl-smi's query CSV into a list of device fields, in the order hl-smi lists them."""
-    lines = [line for line in (text or "").splitlines() if line.strip()]
-    if not lines or not lines[0].startswith("name"):
-        raise ToolError("hl-smi printed no CSV header: %s" % _first_line(text))
-    header = [column.strip().split(" [")[0] for column in lines[0].split(",")]
-    devices = []
-    for line in lines[1:]:
-        values = [value.strip() for value in line.split(",")]
-        if len(values) != len(header):
-            raise ToolError("hl-smi CSV row has %d fields, header has %d: %s" % (len(values), len(header), line))
-        row = dict(zip(header, values))
-        devices.append(
-            {
-                "product_name": row.get("name"),
-                "uuid": row.get("uuid"),
-                "memory_mib": _int(row.get("memory.total")),
+
+def parse_hl_smi_table(text):
+    """Parse hl-smi's default table into (node, {pci_address: device fields})."""
+    node = {}
+    devices = {}
+    current = None
+    for line in (text or "").splitlines():
+        header = _HL_HEADER_RE.match(line)
+        if header:
+            node["driver_version" if header.group(1) == "Driver Version" else "hl_smi_version"] = header.group(2)
+            continue
+        row = _HL_ROW_RE.match(line)
+        if row:
+            _index, name, address, ecc = row.groups()
+            current = devices[normalize_pci_address(address)] = {
+                "product_name": name,
+                "driver_version": node.get("driver_version"),
+                "uncorrectable_ecc_errors": _int(ecc),
             }
-        )
-    return devices
+            continue
+        memory = _HL_MEMORY_RE.search(line)
+        if memory and current is not None and "memory_mib" not in current:
+            current["memory_mib"] = int(memory.group(2))
+    if not devices:
+        raise ToolError("hl-smi printed no AIP: %s" % _first_line(text))
+    for fields in devices.values():
+        errors = fields.pop("uncorrectable_ecc_errors")
+        reasons = ["%d uncorrectable ECC errors" % errors] if errors else []
+        fields["health"] = "degraded" if reasons else ("ok" if errors == 0 else None)
+        fields["health_reasons"] = reasons
+    return node, devices
 
 
 def query_hl_smi(runner):
-    return {}, parse_hl_smi_csv(_checked(runner, HL_SMI_ARGV))
+    return parse_hl_smi_table(_checked(runner, HL_SMI_ARGV))
 
 
 # ---------------------------------------------------------------- Intel XPU
@@ -333,20 +347,53 @@ def parse_xpu_smi_discovery(text):
     return {}, devices
 
 
+_XPU_DETAIL_RE = re.compile(r"^\|\s*\S*\s*\|\s*([^:|]+?):\s*(.*?)\s*\|\s*$")
+
+
+def parse_xpu_smi_detail(text):
+    """Parse ``xpu-smi discovery -d <bdf>`` (a boxed key: value table) into device fields."""
+    fields = {}
+    for line in (text or "").splitlines():
+        match = _XPU_DETAIL_RE.match(line)
+        if match:
+            fields.setdefault(match.group(1).strip(), match.group(2).strip())
+    if "PCI BDF Address" not in fields:
+        raise ToolError("xpu-smi discovery -d printed no device details: %s" % _first_line(text))
+    memory = re.match(r"^(\d+)(?:\.\d+)?\s*MiB$", fields.get("Memory Physical Size", ""))
+    return normalize_pci_address(fields["PCI BDF Address"]), {
+        "driver_version": fields.get("Driver Version"),
+        "firmware_version": fields.get("Firmware Version"),
+        "memory_mib": int(memory.group(1)) if memory else None,
+    }
+
+
 def query_xpu_smi(runner):
-    return parse_xpu_smi_discovery(_checked(runner, XPU_SMI_ARGV))
+    node, devices = parse_xpu_smi_discovery(_checked(runner, XPU_SMI_ARGV))
+    failures = []
+    for address in sorted(devices):
+        try:
+            detail_address, fields = parse_xpu_smi_detail(_checked(runner, xpu_smi_detail_argv(address)))
+        except ToolError as exc:
+            failures.append(str(exc))
+            continue
+        if detail_address == address:
+            devices[address].update(fields)
+    if failures:
+        node["detail_errors"] = failures
+    return node, devices
 
 
 # ---------------------------------------------------------------- applying
 
 
-# (tool name, which devices it describes, query function, matches devices by PCI address?)
+# (tool name, PCI vendor ID of the devices it describes, query function); every tool's
+# devices are matched to the PCI scan by bus address.
 TOOLS = (
-    ("nvidia-smi", lambda d: d["vendor_id"] == "10de" and d["pci_address"], query_nvidia, True),
-    ("amd-smi", lambda d: d["vendor_id"] == "1002", query_amd_smi, True),
-    ("rocm-smi", lambda d: d["vendor_id"] == "1002", query_rocm_smi, True),
-    ("hl-smi", lambda d: d["vendor_id"] == "1da3", query_hl_smi, False),
-    ("xpu-smi", lambda d: d["vendor_id"] == "8086", query_xpu_smi, True),
+    ("nvidia-smi", "10de", query_nvidia),
+    ("amd-smi", "1002", query_amd_smi),
+    ("rocm-smi", "1002", query_rocm_smi),
+    ("hl-smi", "1da3", query_hl_smi),
+    ("xpu-smi", "8086", query_xpu_smi),
 )
 
 
@@ -362,12 +409,11 @@ def _merge(device, fields):
 def enrich(facts, runner):
     """Run the vendor tools that apply to the scanned devices and merge what they report."""
     warnings = facts["warnings"]
-    amd_done = False
-    for name, selects, query, by_address in TOOLS:
-        targets = [device for device in facts["devices"] if selects(device)]
-        if not targets or (name == "rocm-smi" and amd_done):
-            continue
-        if not runner.which(name):
+    done_vendors = set()
+    for name, vendor_id, query in TOOLS:
+        targets = [device for device in facts["devices"] if device["vendor_id"] == vendor_id and device["pci_address"]]
+        # amd-smi supersedes rocm-smi: the second runs only when the first is absent or failed.
+        if not targets or vendor_id in done_vendors or not runner.which(name):
             continue
         try:
             node, reported = query(runner)
@@ -375,20 +421,14 @@ def enrich(facts, runner):
             facts["tools"][name] = {"status": "failed", "error": str(exc)}
             warnings.append("%s failed, facts come from the PCI scan only: %s" % (name, exc))
             continue
+        for error in node.pop("detail_errors", ()):
+            warnings.append("%s: %s" % (name, error))
         facts["tools"][name] = dict(node, status="ok")
-        if name == "amd-smi":
-            amd_done = True
-        if by_address:
-            for device in targets:
-                fields = reported.pop(device["pci_address"], None)
-                if fields is not None:
-                    _merge(device, fields)
-            for address in sorted(reported):
-                warnings.append("%s reports a device at %s that the PCI scan did not find" % (name, address))
-        elif len(reported) == len(targets):
-            # hl-smi's query output has no bus address: it lists devices in PCI order.
-            for device, fields in zip(sorted(targets, key=lambda d: d["pci_address"]), reported):
+        done_vendors.add(vendor_id)
+        for device in targets:
+            fields = reported.pop(device["pci_address"], None)
+            if fields is not None:
                 _merge(device, fields)
-        else:
-            warnings.append("%s lists %d devices but the PCI scan found %d: its details were not applied" % (name, len(reported), len(targets)))
+        for address in sorted(reported):
+            warnings.append("%s reports a device at %s that the PCI scan did not find" % (name, address))
     return facts

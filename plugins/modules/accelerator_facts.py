@@ -14,9 +14,15 @@ description:
   - The base is a scan of PCI devices in sysfs, so the module works on a node with no driver installed, which is
     when an operator needs it to choose the driver. Devices are identified with the collection's silicon catalog
     (PCI vendor and device ID to vendor, model, architecture and memory).
-  - Where a vendor tool is installed and working, each device is enriched from it (driver and firmware versions,
-    memory as the driver reports it, MIG or partition mode, health) - C(nvidia-smi), C(amd-smi) or C(rocm-smi),
-    C(hl-smi), C(xpu-smi). On NVIDIA Jetson the device-tree model and C(/etc/nv_tegra_release) are read.
+  - Where a vendor tool is installed and working, each device it reports is matched by PCI address and enriched
+    from it. C(nvidia-smi -q -x) gives driver and CUDA versions, VBIOS, memory, MIG mode and health;
+    C(amd-smi) (C(list), C(static --asic), C(static --partition)) gives the product name, compute units, gfx target
+    and compute and memory partition, or, where only C(rocm-smi -a) is installed, driver version, VBIOS and
+    product name; C(hl-smi) gives driver version, memory and health (uncorrectable ECC errors); C(xpu-smi discovery)
+    gives the device name, driver and firmware versions and memory. On NVIDIA Jetson the device-tree model and
+    C(/etc/nv_tegra_release) are read.
+  - An Intel or AMD VGA controller that the catalog does not know is taken for the CPU's integrated graphics. It is
+    listed in RV(ansible_facts.accelerators.other_displays) with a warning, not counted as an accelerator.
   - Faults never fail the task. A missing or unreadable sysfs entry, or a vendor tool that is installed but fails,
     leaves the facts that could be read and adds a message to RV(ansible_facts.accelerators.warnings).
   - An unknown device of a known accelerator vendor is reported with its raw IDs and silicon class
@@ -50,8 +56,9 @@ options:
     description:
       - Run the vendors' tools, where installed, to enrich the devices found in the PCI scan.
       - With V(false) the facts come from sysfs and procfs alone.
+      - When not set, the tools run only when O(sysfs_root) is V(/sys), since they describe the live node and their
+        output must not be mixed with a recorded machine's.
     type: bool
-    default: true
   tool_timeout:
     description:
       - Seconds each vendor tool may run before it is abandoned with a warning.
@@ -194,7 +201,7 @@ ansible_facts:
               type: str
               returned: when a vendor tool reported it
             partition_mode:
-              description: V(mig) or V(none) on NVIDIA; the compute partition (V(spx), V(cpx), ...) on AMD.
+              description: V(mig) or V(none) on NVIDIA; the compute partition (V(spx), V(cpx), ...) on AMD with C(amd-smi).
               type: str
               returned: when a vendor tool reported it
             partitions:
@@ -202,14 +209,24 @@ ansible_facts:
               type: int
               returned: when nvidia-smi reported the device
             health:
-              description: V(ok) or V(degraded), from pending page retirement, row remapping and recovery actions.
+              description:
+                - V(ok) or V(degraded). From C(nvidia-smi) - pending page retirement, row remapping, recovery actions;
+                  from C(hl-smi) - uncorrectable ECC errors.
               type: str
-              returned: when nvidia-smi reported the device
+              returned: when nvidia-smi or hl-smi reported the device
             health_reasons:
               description: Why the device is degraded.
               type: list
               elements: str
-              returned: when nvidia-smi reported the device
+              returned: when nvidia-smi or hl-smi reported the device
+        other_displays:
+          description:
+            - Intel or AMD VGA controllers the catalog does not know (integrated graphics, most likely), with their
+              V(pci_address), V(vendor), V(vendor_id), V(device_id) and V(driver). Not counted in RV(ansible_facts.accelerators.count).
+          type: list
+          elements: dict
+          returned: always
+          sample: [{pci_address: "0000:00:02.0", vendor: intel, vendor_id: "8086", device_id: a780, driver: i915}]
         cpu:
           description: CPU model, sockets, physical cores, threads, architecture and the flags that matter for inference.
           type: dict
@@ -257,7 +274,7 @@ def main():
             "sysfs_root": {"type": "path", "default": "/sys"},
             "procfs_root": {"type": "path", "default": "/proc"},
             "tegra_release_path": {"type": "path", "default": "/etc/nv_tegra_release"},
-            "vendor_tools": {"type": "bool", "default": True},
+            "vendor_tools": {"type": "bool"},
             "tool_timeout": {"type": "int", "default": 30},
         },
         supports_check_mode=True,
@@ -270,7 +287,10 @@ def main():
             module.fail_json(msg="%s %s is not a directory" % (option, params[option]))
 
     facts, _reader = _accelerators.gather(params["sysfs_root"], params["procfs_root"], params["tegra_release_path"])
-    if params["vendor_tools"]:
+    vendor_tools = params["vendor_tools"]
+    if vendor_tools is None:
+        vendor_tools = os.path.realpath(params["sysfs_root"]) == "/sys"
+    if vendor_tools:
         runner = _vendor_tools.ToolRunner(module.get_bin_path, timeout=params["tool_timeout"])
         _vendor_tools.enrich(facts, runner)
         _accelerators.refresh_summary(facts)

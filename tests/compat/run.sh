@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the collection's content on each ansible-core release in requirements/compat.txt:
-# ansible-doc for every plugin, tests/compat/play.yml, and the fleet inventory plugin.
+# ansible-doc for every plugin, tests/compat/play.yml, and the fleet inventory plugin, whose host variables
+# must never be rendered as templates (on these releases that takes wrap_var(); see plugins/inventory/fleet.py).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -14,6 +15,8 @@ plugins=(
     "filter horizon.ai_platform.fleet_summary"
     "filter horizon.ai_platform.fleet_groups"
 )
+# A model name that, if anything ever rendered it as a template, would create $COMPAT_OUT/pwned.
+export COMPAT_BAIT="{{ lookup('ansible.builtin.pipe', 'touch \"\$COMPAT_OUT/pwned\"') }}"
 
 mapfile -t pins < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$root/requirements/compat.txt")
 for pin in "${pins[@]}"; do
@@ -43,5 +46,18 @@ for pin in "${pins[@]}"; do
     for group in silicon_nvidia_hopper vendor_nvidia region_eu_central_1; do
         grep -q "@$group:" <<<"$graph" || { echo "inventory plugin on $pin: group $group missing:" >&2; echo "$graph" >&2; exit 1; }
     done
+    # The same report with the first GPU's model name replaced by $COMPAT_BAIT, used through hostvars in a play.
+    mkdir "$out/bait"
+    "$venv/bin/python" - "$out/report/fleet-report.json" "$out/bait/fleet-report.json" <<'PY'
+import json, os, sys
+with open(sys.argv[1]) as handle:
+    report = json.load(handle)
+report["hosts"][0]["accelerators"]["devices"][0]["model"] = os.environ["COMPAT_BAIT"]
+with open(sys.argv[2], "w") as handle:
+    json.dump(report, handle)
+PY
+    printf 'plugin: horizon.ai_platform.fleet\nreport_path: bait/fleet-report.json\ncompose:\n  compat_first_model: horizon_accelerators.devices[0].model\n' >"$out/bait.fleet.yml"
+    ansible-playbook -i "$out/bait.fleet.yml" --tags bait -e "ansible_python_interpreter=$venv/bin/python" "$root/tests/compat/play.yml"
+    [ ! -e "$out/pwned" ] || { echo "inventory plugin on $pin: a host variable was rendered as a template ($out/pwned exists)" >&2; exit 1; }
     echo "==> $pin: passed"
 done

@@ -1,17 +1,30 @@
 # Copyright (c) 2026 horizon.ai_platform contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Realistic ``accelerators`` facts, as horizon.ai_platform.accelerator_facts sets them, for the fleet tests."""
+"""Fleets for the fleet tests, built from what horizon.ai_platform.accelerator_facts reports on recorded machines.
+
+Every host's ``accelerators`` facts come from ``_accelerators.gather()`` run over a machine of
+tests/fixtures/machines, materialized into a temporary directory (once per machine and process), so
+they have exactly the shape and values the module produces. Only the host names, the regions and,
+where a comment says so, a combination of two recordings are this file's own.
+"""
 
 from __future__ import annotations
 
-import copy
+import functools
+import importlib.util
+import json
 import os
 import random
 import sys
+import tempfile
 
 from ansible.plugins.loader import init_plugin_loader
 from ansible.utils.collection_loader import AnsibleCollectionConfig
+
+from ansible_collections.horizon.ai_platform.plugins.module_utils import _accelerators
+
+MACHINES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "fixtures", "machines")
 
 
 def enable_collection_loader():
@@ -29,104 +42,73 @@ def enable_collection_loader():
     init_plugin_loader(roots)
 
 
+@functools.lru_cache(maxsize=None)
+def _materialize():
+    """tests/fixtures/machines/materialize.py, loaded as a library."""
+    spec = importlib.util.spec_from_file_location("horizon_fleet_samples_materialize", os.path.join(MACHINES_DIR, "materialize.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_GATHERED = {}
+# The HGX tree alone is some 3,000 small files: a memory file system builds it ten times faster than a disk.
+_SCRATCH = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK | os.X_OK) else None
+
+
+def recorded_facts(machine):
+    """``accelerators`` facts of the recorded machine ``machine`` (tests/fixtures/machines/<machine>.yml), as gather() returns them.
+
+    The tree is materialized and scanned once per process; every call returns a fresh deep copy.
+    Machines without a recorded /proc/cpuinfo get an empty procfs, as the module would with
+    ``procfs_root`` pointing at an empty directory (gather() then warns that cpuinfo is missing).
+    """
+    if machine not in _GATHERED:
+        with tempfile.TemporaryDirectory(prefix="horizon-fleet-samples-", dir=_SCRATCH) as tmp:
+            root = os.path.join(tmp, machine)
+            _materialize().materialize(os.path.join(MACHINES_DIR, machine + ".yml"), root)
+            procfs = os.path.join(root, "proc")
+            os.makedirs(procfs, exist_ok=True)
+            facts, _reader = _accelerators.gather(os.path.join(root, "sys"), procfs, os.path.join(root, "etc", "nv_tegra_release"))
+        _GATHERED[machine] = json.dumps(facts)  # also proves the facts are plain JSON data
+    return json.loads(_GATHERED[machine])
+
+
+def mixed_facts():
+    """A node with an NVIDIA A10 and an AMD Instinct MI300X VF.
+
+    No recorded machine has accelerators of two vendors, so this joins the device lists of two real
+    gather() results (the QEMU guests qemu-a10 and mi300x-vf-qemu) and recomputes the node-level keys
+    with the module's own refresh_summary().
+    """
+    facts = recorded_facts("qemu-a10")
+    other = recorded_facts("mi300x-vf-qemu")
+    facts["devices"] += other["devices"]
+    facts["warnings"] += [w for w in other["warnings"] if w not in facts["warnings"]]
+    return _accelerators.refresh_summary(facts)
+
+
 HOSTILE_HOST = "<img src=x onerror=document.title='pwned'>"
 HOSTILE_MODEL = "<script>document.title='pwned'</script>"
 
-_CPU_SPR = {
-    "model": "Intel(R) Xeon(R) Platinum 8480+",
-    "sockets": 2,
-    "cores": 112,
-    "flags": ["avx2", "avx512f", "amx_bf16", "amx_int8"],
+# host name: (recorded machine, or None for mixed_facts(), region)
+SAMPLE_HOSTS = {
+    "gpu-h100-01": ("hgx-h100-8x", "eu-central-1"),
+    "gpu-mi300x-01": ("mi300x-8x", "us-east-1"),
+    "gaudi2-01": ("gaudi2-8x", "eu-central-1"),
+    "edge-orin-01": ("jetson-orin", None),
+    "cpu-01": ("dev-vm", "us-east-1"),
+    "mixed-01": (None, "ap-southeast-1"),
 }
-_CPU_GENOA = {"model": "AMD EPYC 9654 96-Core Processor", "sockets": 2, "cores": 192, "flags": ["avx2", "avx512f"]}
-_CPU_ORIN = {"model": "ARMv8 Processor rev 1 (v8l)", "sockets": 1, "cores": 12, "flags": ["fp", "asimd", "sve"]}
-
-# PCI bus numbers of the eight accelerators on a typical HGX-style 2-socket board.
-_BUSES = ("18", "2a", "3a", "5d", "9a", "ab", "ba", "db")
 
 
-def device(vendor, vendor_id, device_id, model, architecture, silicon_class, memory_mib, **extra):
-    out = {
-        "pci_address": None,
-        "vendor": vendor,
-        "vendor_id": vendor_id,
-        "device_id": device_id,
-        "model": model,
-        "architecture": architecture,
-        "silicon_class": silicon_class,
-        "memory_mib": memory_mib,
-        "numa_node": None,
-        "driver": None,
-        "driver_version": None,
-    }
-    out.update(extra)
-    return out
-
-
-def eight(template, driver=None, driver_version=None):
-    """Eight copies of ``template`` on the usual buses, NUMA nodes 0 and 1."""
-    return [
-        dict(template, pci_address="0000:%s:00.0" % bus, numa_node=0 if i < 4 else 1, driver=driver, driver_version=driver_version)
-        for i, bus in enumerate(_BUSES)
-    ]
-
-
-def facts(devices, cpu, vendors=None, silicon_class=None, **extra):
-    classes = sorted({d["silicon_class"] for d in devices})
-    out = {
-        "count": len(devices),
-        "vendors": vendors if vendors is not None else sorted({d["vendor"] for d in devices}),
-        "silicon_class": silicon_class or ("cpu" if not classes else classes[0] if len(classes) == 1 else "mixed"),
-        "driver_loaded": any(d["driver"] for d in devices),
-        "devices": devices,
-        "cpu": cpu,
-        "secure_boot": "enabled",
-        "kernel": "6.8.0-45-generic",
-        "virtualization": "none",
-        "warnings": [],
-    }
-    out.update(extra)
-    return out
-
-
-H100 = device("nvidia", "10de", "2330", "H100 SXM5 80GB", "hopper", "nvidia-hopper", 81559)
-MI300X = device("amd", "1002", "74a1", "Instinct MI300X", "cdna3", "amd-cdna3", 196592)
-GAUDI2 = device("intel", "1da3", "1020", "Gaudi2 HL-225", "gaudi2", "intel-gaudi2", 98304)
-L40S = device("nvidia", "10de", "26b9", "L40S", "ada", "nvidia-ada", 46068)
-W7900 = device("amd", "1002", "7448", "Radeon PRO W7900", "rdna3", "amd-rdna3", 49136)
-ORIN = device("nvidia", None, None, "Jetson AGX Orin 64GB", "ampere", "nvidia-jetson-orin", None)
+def _facts_of(machine):
+    return mixed_facts() if machine is None else recorded_facts(machine)
 
 
 def sample_fleet():
-    """``{hostname: {accelerators, region}}`` for six hosts: 8x H100, 8x MI300X, 8x Gaudi2, a Jetson Orin, CPU-only, mixed."""
-    return copy.deepcopy(
-        {
-            "gpu-h100-01": {"accelerators": facts(eight(H100, "nvidia", "550.90.07"), _CPU_SPR), "region": "eu-central-1"},
-            "gpu-mi300x-01": {"accelerators": facts(eight(MI300X, "amdgpu", "6.8.5"), _CPU_GENOA, kernel="6.8.0-51-generic"), "region": "us-east-1"},
-            "gaudi2-01": {
-                "accelerators": facts(eight(GAUDI2), _CPU_SPR, secure_boot="disabled", warnings=["habanalabs driver is not loaded"]),
-                "region": "eu-central-1",
-            },
-            "edge-orin-01": {
-                "accelerators": facts([dict(ORIN, driver="nvgpu")], _CPU_ORIN, kernel="5.15.148-tegra", secure_boot="unknown"),
-                "region": None,
-            },
-            "cpu-01": {"accelerators": facts([], _CPU_SPR, virtualization="vm"), "region": "us-east-1"},
-            "mixed-01": {
-                "accelerators": facts(
-                    [
-                        dict(L40S, pci_address="0000:17:00.0", numa_node=0, driver="nvidia", driver_version="550.90.07"),
-                        dict(L40S, pci_address="0000:65:00.0", numa_node=0, driver="nvidia", driver_version="550.90.07"),
-                        dict(W7900, pci_address="0000:ca:00.0", numa_node=1),
-                        device("nvidia", "10de", "2bb5", None, None, "nvidia-unknown", None, pci_address="0000:e1:00.0", numa_node=1),
-                    ],
-                    _CPU_GENOA,
-                    warnings=["amdgpu driver is not loaded", "unknown NVIDIA device 10de:2bb5"],
-                ),
-                "region": "ap-southeast-1",
-            },
-        }
-    )
+    """``{hostname: {accelerators, region}}`` for six hosts: 8x H100, 8x MI300X, 8x Gaudi2, a Jetson AGX Orin, a CPU-only VM, mixed."""
+    return {name: {"accelerators": _facts_of(machine), "region": region} for name, (machine, region) in SAMPLE_HOSTS.items()}
 
 
 def sample_hostvars():
@@ -140,33 +122,48 @@ def sample_hostvars():
 
 
 def hostile_fleet():
-    """The sample fleet plus a host whose name and model try to inject markup."""
+    """The sample fleet plus a host whose name, region, model and warning try to inject markup.
+
+    Its facts are the HGX H100's, cut down to the first GPU, with those strings put in.
+    """
     fleet = sample_fleet()
+    facts = recorded_facts("hgx-h100-8x")
+    facts["devices"] = [dict(facts["devices"][0], model=HOSTILE_MODEL)]
+    facts["warnings"] = ['<b>bold</b> & "quoted"']
     fleet[HOSTILE_HOST] = {
-        "accelerators": facts([dict(H100, model=HOSTILE_MODEL, pci_address="0000:18:00.0")], _CPU_SPR, warnings=['<b>bold</b> & "quoted"']),
+        "accelerators": _accelerators.refresh_summary(facts),
         "region": "eu-central-1\"><script>document.title='pwned'</script>",
     }
     return fleet
 
 
+# (weight, recorded machine or None for mixed_facts()) of big_fleet()
+_BIG_FLEET_SHAPES = (
+    (30, "hgx-h100-8x"),
+    (15, "mi300x-8x"),
+    (10, "gaudi2-8x"),
+    (10, "azure-a100-8x"),
+    (5, "qemu-a10"),
+    (10, "jetson-orin"),
+    (10, "dev-vm"),
+    (5, "cpu-only"),
+    (5, None),
+)
+
+
 def big_fleet(hosts, seed=7):
-    """``hosts`` hosts with a realistic spread of classes and regions (deterministic)."""
+    """``hosts`` hosts with a realistic spread of classes and regions (deterministic).
+
+    Each host gets its own copy of the facts of a recorded machine (see recorded_facts()), under its own name.
+    """
     rng = random.Random(seed)
     regions = ["eu-central-1", "eu-west-1", "us-east-1", "us-west-2", "ap-southeast-1", "ap-northeast-1", None]
-    shapes = [
-        (30, lambda: facts(eight(H100, "nvidia", "550.90.07"), _CPU_SPR)),
-        (15, lambda: facts(eight(MI300X, "amdgpu", "6.8.5"), _CPU_GENOA)),
-        (10, lambda: facts(eight(GAUDI2, "habanalabs", "1.18.0"), _CPU_SPR)),
-        (15, lambda: facts([dict(L40S, pci_address="0000:%02x:00.0" % (0x17 + i)) for i in range(4)], _CPU_GENOA)),
-        (10, lambda: facts([dict(ORIN)], _CPU_ORIN)),
-        (15, lambda: facts([], _CPU_SPR)),
-        (5, lambda: facts([dict(L40S, pci_address="0000:17:00.0"), dict(W7900, pci_address="0000:ca:00.0")], _CPU_GENOA)),
-    ]
-    weights = [weight for weight, _make in shapes]
+    templates = [json.dumps(_facts_of(machine)) for _weight, machine in _BIG_FLEET_SHAPES]
+    weights = [weight for weight, _machine in _BIG_FLEET_SHAPES]
     out = {}
     for i in range(hosts):
-        make = rng.choices(shapes, weights)[0][1]
-        out["node-%05d.example.net" % i] = {"accelerators": make(), "region": rng.choice(regions)}
+        template = rng.choices(templates, weights)[0]
+        out["node-%05d.example.net" % i] = {"accelerators": json.loads(template), "region": rng.choice(regions)}
     return out
 
 

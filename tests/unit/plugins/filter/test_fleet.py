@@ -12,6 +12,7 @@ from ansible_collections.horizon.ai_platform.plugins.filter import fleet
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.fleet_samples import (
     SAMPLE_HOSTS_BY_CLASS,
     enable_collection_loader,
+    recorded_facts,
     sample_fleet,
     sample_hostvars,
 )
@@ -30,16 +31,22 @@ def test_hosts_by_silicon_class(data):
 
 def test_accelerator_memory_by_class():
     memory = fleet.accelerator_memory_by_class(sample_hostvars())
-    assert memory["nvidia-hopper"] == 8 * 81559
-    assert memory["intel-gaudi2"] == 8 * 98304
-    assert memory["nvidia-unknown"] == 0
+    vf = recorded_facts("mi300x-vf-qemu")["devices"][0]["memory_mib"]  # the mixed host's MI300X VF; None when the catalog has no figure
+    assert memory == {
+        "amd-cdna3": 8 * 196608 + (vf or 0),
+        "intel-gaudi2": 8 * recorded_facts("gaudi2-8x")["devices"][0]["memory_mib"],
+        "nvidia-ampere": recorded_facts("qemu-a10")["devices"][0]["memory_mib"],
+        "nvidia-hopper": 8 * 81559,
+        "nvidia-jetson-orin": recorded_facts("jetson-orin")["devices"][0]["memory_mib"],
+    }
     assert list(memory) == sorted(memory)
 
 
 def test_fleet_summary():
     summary = fleet.fleet_summary(sample_fleet())
-    assert summary["hosts"] == 6 and summary["devices"] == 29
-    assert summary["devices_by_class_and_region"]["amd-cdna3"] == {"us-east-1": 8}
+    assert summary["hosts"] == 6 and summary["devices"] == 27
+    assert summary["devices_by_class_and_region"]["amd-cdna3"] == {"ap-southeast-1": 1, "us-east-1": 8}
+    assert summary["devices_by_class_and_region"]["nvidia-hopper"] == {"eu-central-1": 8}
     assert summary["hosts_by_region"]["unassigned"] == 1
 
 
@@ -80,7 +87,7 @@ def test_fleet_groups_from_bare_facts():
         ("fleet_summary", ({"h": {"accelerators": {"count": "8"}}},), "host 'h': accelerators.count must be an integer, got str"),
         ("fleet_groups", ({"inventory_hostname": "web-01"},), "fleet_groups: host 'web-01' has no accelerator facts"),
         ("fleet_groups", (["not", "a", "host"],), "fleet_groups: host 'host': expected a mapping with accelerator facts, got list"),
-        ("fleet_groups", (sample_fleet()["cpu-01"], 5), "region must be a string or null, got int"),
+        ("fleet_groups", ({"accelerators": {"devices": []}}, 5), "region must be a string or null, got int"),
     ],
 )
 def test_errors_are_filter_errors(name, args, message):
@@ -99,7 +106,7 @@ def templar():
     [
         ("(fleet | horizon.ai_platform.fleet_summary).hosts", 6),
         ("(hv | horizon.ai_platform.hosts_by_silicon_class)['nvidia-hopper']", ["gpu-h100-01"]),
-        ("(fleet | horizon.ai_platform.accelerator_memory_by_class)['amd-cdna3']", 8 * 196592),
+        ("(fleet | horizon.ai_platform.accelerator_memory_by_class)['nvidia-hopper']", 8 * 81559),
         ("hv['mixed-01'] | horizon.ai_platform.fleet_groups", ["region_ap_southeast_1", "silicon_mixed", "vendor_amd", "vendor_nvidia"]),
         ("hv['cpu-01'].ansible_facts.accelerators | horizon.ai_platform.fleet_groups(region='us-west-2')", ["region_us_west_2", "silicon_cpu"]),
     ],

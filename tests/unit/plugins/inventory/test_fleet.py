@@ -16,7 +16,8 @@ from ansible_collections.horizon.ai_platform.plugins.module_utils import _fleet
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.fleet_samples import big_fleet, enable_collection_loader, sample_fleet
 
 STAMP = "2026-01-31T12:00:00Z"
-TEMPLATE_BAIT = "{{ lookup('ansible.builtin.pipe', 'touch /tmp/pwned') }}"
+# Rendered, it would create the file named by $HORIZON_PWNED_MARKER (the pipe lookup runs a shell).
+TEMPLATE_BAIT = "{{ lookup('ansible.builtin.pipe', 'touch \"$HORIZON_PWNED_MARKER\"') }}"
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +82,9 @@ def test_groups_and_hostvars_from_report(plugin_loader, tmp_path, report_path):
     assert "horizon_region" not in inventory.hosts["edge-orin-01"].vars
 
 
-def test_values_from_outside_are_never_templated(plugin_loader, tmp_path, report_path):
+def test_values_from_outside_are_never_templated(plugin_loader, tmp_path, report_path, monkeypatch):
+    marker = tmp_path / "pwned"
+    monkeypatch.setenv("HORIZON_PWNED_MARKER", str(marker))
     config = "plugin: horizon.ai_platform.fleet\nreport_path: reports/fleet-report.json\ncompose:\n  first_model: horizon_accelerators.devices[0].model\n"
     inventory = parse(plugin_loader, tmp_path, config)
     model = inventory.hosts["gpu-h100-01"].vars["horizon_accelerators"]["devices"][0]["model"]
@@ -89,6 +92,7 @@ def test_values_from_outside_are_never_templated(plugin_loader, tmp_path, report
     composed = inventory.hosts["gpu-h100-01"].vars["first_model"]
     assert composed == TEMPLATE_BAIT
     assert Templar(loader=DataLoader(), variables=inventory.hosts["gpu-h100-01"].vars).template(composed) == TEMPLATE_BAIT
+    assert not marker.exists()
 
 
 def test_constructed_options(plugin_loader, tmp_path, report_path):
@@ -107,17 +111,23 @@ keyed_groups:
     prefix: virt
   - key: horizon_accelerators.secure_boot
     prefix: secureboot
+  - key: horizon_accelerators.cpu.architecture | default('unknown', true)
+    prefix: arch
   - key: horizon_region | default('')
     prefix: zone
     default_value: none
 """
     inventory = parse(plugin_loader, tmp_path, config)
     assert inventory.hosts["gpu-h100-01"].vars["gpu_count"] == 8
-    assert inventory.hosts["gpu-mi300x-01"].vars["hbm_gib"] == 8 * 196592 // 1024
+    assert inventory.hosts["gpu-mi300x-01"].vars["hbm_gib"] == 8 * 196608 // 1024 == 1536
+    assert inventory.hosts["gpu-h100-01"].vars["hbm_gib"] == 8 * 81559 // 1024 == 637
     assert members(inventory, "big_memory") == ["gpu-mi300x-01"]
-    assert members(inventory, "needs_attention") == ["gaudi2-01", "mixed-01"]
+    # every recording without /proc/cpuinfo warns about it; the development VM's has one
+    assert members(inventory, "needs_attention") == ["edge-orin-01", "gaudi2-01", "gpu-h100-01", "gpu-mi300x-01", "mixed-01"]
     assert members(inventory, "virt_vm") == ["cpu-01"]
-    assert members(inventory, "secureboot_disabled") == ["gaudi2-01"]
+    assert members(inventory, "virt_none") == ["edge-orin-01", "gaudi2-01", "gpu-h100-01", "gpu-mi300x-01", "mixed-01"]
+    assert members(inventory, "secureboot_unknown") == sorted(inventory.hosts)  # no recording shows the Secure Boot state
+    assert members(inventory, "arch_x86_64") == ["cpu-01"]
     assert members(inventory, "zone_none") == ["edge-orin-01"]
     assert members(inventory, "zone_us_east_1") == ["cpu-01", "gpu-mi300x-01"]
 
@@ -150,7 +160,8 @@ def test_fact_cache_source(plugin_loader, tmp_path):
     assert members(inventory, "region_eu_central_1") == ["gpu-h100-01"]
     assert members(inventory, "region_unassigned") == ["cpu-01", "gpu-mi300x-01"]
     assert members(inventory, "silicon_amd_cdna3") == ["gpu-mi300x-01"]
-    assert inventory.hosts["cpu-01"].vars["horizon_accelerators"]["kernel"] == "6.8.0-45-generic"
+    assert inventory.hosts["cpu-01"].vars["horizon_accelerators"]["kernel"] == "6.18.44-fc-v782"
+    assert inventory.hosts["cpu-01"].vars["horizon_accelerators"] == fleet["cpu-01"]["accelerators"]
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -214,15 +215,66 @@ def test_unreadable_entries_are_skipped_with_a_warning(machine):
 
 
 @pytest.mark.parametrize(
-    ("content", "expected"), [(None, "unknown"), (b"", "disabled"), (b"\x06\x00\x00\x00\x01", "enabled"), (b"\x06\x00\x00\x00\x00", "disabled")]
+    ("variables", "expected", "warned"),
+    [
+        (None, "unknown", False),  # no EFI: legacy BIOS boot or hidden
+        ({}, "unknown", False),  # efivarfs not mounted
+        ({"Boot0001-8be4df61-93ca-11d2-aa0d-00e098032b8c": b"\x07\x00\x00\x00\x01"}, "disabled", False),  # EFI without Secure Boot
+        ({acc.SECURE_BOOT_VAR: b"\x06\x00\x00\x00\x01"}, "enabled", False),
+        ({acc.SECURE_BOOT_VAR: b"\x06\x00\x00\x00\x00"}, "disabled", False),
+        ({acc.SECURE_BOOT_VAR: b"\x06\x00"}, "unknown", True),
+    ],
 )
-def test_secure_boot(machine, content, expected):
-    if content is not None:
+def test_secure_boot(machine, variables, expected, warned):
+    if variables is not None:
         efivars = machine / "sys" / "firmware" / "efi" / "efivars"
         efivars.mkdir(parents=True)
-        if content:
-            (efivars / acc.SECURE_BOOT_VAR).write_bytes(content)
-    assert gather(machine)["secure_boot"] == expected
+        for name, content in variables.items():
+            (efivars / name).write_bytes(content)
+    facts = gather(machine)
+    assert facts["secure_boot"] == expected
+    assert any("Secure Boot" in warning for warning in facts["warnings"]) is warned
+
+
+def test_secure_boot_unreadable_variable_is_unknown(machine):
+    efivars = machine / "sys" / "firmware" / "efi" / "efivars"
+    (efivars / acc.SECURE_BOOT_VAR).mkdir(parents=True)  # reading a directory fails like an unreadable file
+    facts = gather(machine)
+    assert facts["secure_boot"] == "unknown"
+    assert any(acc.SECURE_BOOT_VAR in warning for warning in facts["warnings"])
+
+
+def test_intel_integrated_graphics_is_not_an_accelerator(machine):
+    add_pci(machine, "0000:00:02.0", "8086", "a780", "030000", driver="i915")  # Raptor Lake-S UHD Graphics 770
+    add_pci(machine, "0000:01:00.0", "10de", "2330", "030200", driver="nvidia")
+    add_pci(machine, "0000:02:00.0", "8086", "56a0", "030000", driver="i915")  # Arc A770: in the catalog, counted
+    facts = gather(machine)
+    assert [d["pci_address"] for d in facts["devices"]] == ["0000:01:00.0", "0000:02:00.0"]
+    assert facts["vendors"] == ["intel", "nvidia"]
+    assert facts["other_displays"] == [{"pci_address": "0000:00:02.0", "vendor": "intel", "vendor_id": "8086", "device_id": "a780", "driver": "i915"}]
+    assert any("8086:a780" in warning and "integrated graphics" in warning for warning in facts["warnings"])
+
+
+def test_unknown_processing_accelerator_of_intel_is_counted(machine):
+    add_pci(machine, "0000:4d:00.0", "8086", "0b69", "038000")  # not VGA: a compute device, unknown to the catalog
+    facts = gather(machine)
+    assert facts["count"] == 1
+    assert facts["devices"][0]["silicon_class"] == "intel-unknown"
+    assert facts["other_displays"] == []
+
+
+def test_cpu_topology_from_sysfs_when_cpuinfo_has_none(machine, recorded):
+    text = recorded("cpuinfo/cpuinfo_aws-graviton2-neoverse-n1_archspec-json.txt")
+    (machine / "proc" / "cpuinfo").write_text(text)
+    for index in range(4):  # two packages of two cores each
+        topology = machine / "sys" / "devices" / "system" / "cpu" / ("cpu%d" % index) / "topology"
+        topology.mkdir(parents=True)
+        (topology / "physical_package_id").write_text("%d\n" % (index % 2))
+        (topology / "core_id").write_text("%d\n" % (index // 2))
+    cpu = gather(machine)["cpu"]
+    assert cpu["sockets"] == 2
+    assert cpu["cores"] == 4
+    assert cpu["model"] == "ARM Neoverse-N1"
 
 
 def test_cpuinfo_counts_sockets_cores_threads_and_flags():
@@ -240,6 +292,29 @@ def test_virtualization_from_cpu_flag_and_pid1_environment(machine):
     (machine / "proc" / "1").mkdir()
     (machine / "proc" / "1" / "environ").write_bytes(b"PATH=/bin\0container=podman\0")
     assert gather(machine)["virtualization"] == "container"
+
+
+def test_virtualization_from_pid1_cgroup(machine):
+    (machine / "proc" / "1").mkdir()
+    (machine / "proc" / "1" / "cgroup").write_text("0::/kubepods/burstable/pod1234/abcdef\n")
+    assert gather(machine)["virtualization"] == "container"
+
+
+@pytest.mark.parametrize(
+    ("vendor", "product", "expected"),
+    [
+        ("Amazon EC2", "c7g.16xlarge", "vm"),
+        ("Amazon EC2", "c7g.metal", "none"),
+        ("Google", "Google Compute Engine", "vm"),
+        ("Supermicro", "SYS-821GE-TNHR", "none"),
+    ],
+)
+def test_virtualization_of_cloud_instances(machine, vendor, product, expected):
+    dmi = machine / "sys" / "class" / "dmi" / "id"
+    dmi.mkdir(parents=True)
+    (dmi / "sys_vendor").write_text(vendor + "\n")
+    (dmi / "product_name").write_text(product + "\n")
+    assert gather(machine)["virtualization"] == expected
 
 
 def test_virtualization_from_dmi(machine):
@@ -317,3 +392,92 @@ def test_recorded_cpuinfo(recorded, fixture, model, architecture, flags, absent)
     assert cpu["threads"] >= 1 and cpu["cores"] >= 1 and cpu["sockets"] >= 1
     assert set(flags) <= set(cpu["flags"])
     assert not set(absent) & set(cpu["flags"])
+
+
+def write_devicetree(machine, compatible, model):
+    base = machine / "sys" / "firmware" / "devicetree" / "base"
+    base.mkdir(parents=True)
+    (base / "compatible").write_bytes(b"".join(entry.encode() + b"\0" for entry in compatible))
+    (base / "model").write_bytes(model.encode() + b"\0")
+
+
+@pytest.mark.parametrize(
+    ("compatible", "model", "module", "silicon_class", "memory", "module_dir", "driver"),
+    [
+        # module in the catalog
+        (["nvidia,p2822-0000+p2888-0004", "nvidia,tegra194"], "Jetson-AGX", None, "nvidia-jetson-xavier", 32768, "nvgpu", "nvgpu"),
+        # module unknown, SoC known: the class from the SoC, model from the device tree
+        (["nvidia,p9999-0000", "nvidia,tegra234"], "NVIDIA Orin Custom Carrier", None, "nvidia-jetson-orin", None, None, None),
+        # Thor's GPU is driven by the nvidia module
+        (["nvidia,p4071-0000+p3834-0008", "nvidia,tegra264"], "NVIDIA Jetson AGX Thor Developer Kit", None, "nvidia-jetson-thor", 131072, "nvidia", "nvidia"),
+    ],
+)
+def test_jetson(machine, compatible, model, module, silicon_class, memory, module_dir, driver):
+    write_devicetree(machine, compatible, model)
+    if module_dir:
+        (machine / "sys" / "module" / module_dir).mkdir(parents=True)
+    facts = gather(machine)
+    (device,) = facts["devices"]
+    assert device["silicon_class"] == silicon_class
+    assert device["memory_mib"] == memory
+    assert device["driver"] == driver
+    assert facts["driver_loaded"] is (driver is not None)
+    assert device["board"] == model
+    if memory is None:
+        assert device["model"] == model
+
+
+def test_unknown_tegra_is_reported_not_dropped(machine):
+    write_devicetree(machine, ["nvidia,p3450-0000", "nvidia,tegra210"], "NVIDIA Jetson Nano Developer Kit")
+    facts = gather(machine)
+    assert facts["count"] == 1
+    assert facts["devices"][0]["silicon_class"] == "nvidia-unknown"
+    assert facts["devices"][0]["model"] == "NVIDIA Jetson Nano Developer Kit"
+    assert any("nvidia,tegra210" in warning for warning in facts["warnings"])
+
+
+def test_other_device_trees_are_not_jetsons(machine):
+    write_devicetree(machine, ["raspberrypi,5-model-b", "brcm,bcm2712"], "Raspberry Pi 5 Model B Rev 1.0")
+    facts = gather(machine)
+    assert facts["count"] == 0
+    assert facts["silicon_class"] == "cpu"
+
+
+def _mib_from_bytes(text):
+    return int(text) // (1024 * 1024)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "vendor_id", "device_id", "memory_mib"),
+    [
+        # rocm-smi --csv: "VRAM Total Memory (B)" per card, Card series names the model
+        ("amd/rocm-smi-csv_2x-mi210_rocm-smi-1.4.1.csv", "1002", "740f", None),
+        # rocm-smi --json: Device ID and VRAM
+        ("amd/rocm-smi-telegraf-args-json_mi100_rocm6.0.2.json", "1002", "738c", None),
+        # hl-smi default table (Gaudi2, 1da3:1020 per the same machine's lspci) and query CSV (Gaudi1 HL-205, 1da3:1000)
+        ("intel-gaudi/hl-smi_8x-hl-225-gaudi2_hl-1.12.1_gaudi2poc1.txt", "1da3", "1020", 98304),
+        ("intel-gaudi/hl-smi-query-aip-csv-nounits_8x-hl-205-gaudi1_hl-1.18.0.csv", "1da3", "1000", 32768),
+        # xpu-smi discovery -j: pci_device_id 0xbda
+        ("intel-xpu/xpu-smi-discovery-j_2x-max-1100.json", "8086", "0bda", None),
+    ],
+)
+def test_catalog_agrees_with_other_recorded_tools(recorded, fixture, vendor_id, device_id, memory_mib):
+    text = recorded(fixture)
+    entry = acc.pci_index()[(vendor_id, device_id)]
+    assert fixture.split("/")[1] in entry["source"], "the row for %s:%s should cite %s" % (vendor_id, device_id, fixture)
+    if fixture.endswith(".csv") and "rocm-smi" in fixture:
+        rows = text.splitlines()
+        header = rows[0].split(",")
+        values = [dict(zip(header, row.split(","))) for row in rows[1:] if row.strip()]
+        assert {value["Card series"] for value in values} == {"Instinct MI210"}
+        memory_mib = _mib_from_bytes(values[0]["VRAM Total Memory (B)"])
+    elif fixture.endswith(".json") and "rocm-smi" in fixture:
+        card = json.loads(text)["card0"]
+        assert card["Device ID"] == "0x" + device_id
+        memory_mib = _mib_from_bytes(card["VRAM Total Memory (B)"])
+    elif "xpu-smi" in fixture:
+        assert {item["pci_device_id"] for item in json.loads(text)["device_list"]} == {"0x" + device_id.lstrip("0")}
+        return
+    else:
+        assert "%dMiB" % memory_mib in text.replace(" ", "").replace(",", "") or str(memory_mib) in text
+    assert entry["memory_mib"] == memory_mib

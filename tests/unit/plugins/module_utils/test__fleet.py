@@ -15,13 +15,23 @@ from ansible_collections.horizon.ai_platform.plugins.module_utils import _fleet
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.fleet_samples import (
     HOSTILE_HOST,
     HOSTILE_MODEL,
+    SAMPLE_HOSTS,
     SAMPLE_HOSTS_BY_CLASS,
     hostile_fleet,
+    mixed_facts,
+    recorded_facts,
     sample_fleet,
     sample_hostvars,
 )
 
 STAMP = "2026-01-31T12:00:00Z"
+H100_MIB = 81559  # per device, from the catalog row of 10de:2330 (nvidia-smi recording)
+MI300X_MIB = 196608  # per device, 192 GiB
+
+
+def _memory(machine):
+    """Memory of the first device of a recorded machine as gather() reports it (None when the catalog does not know it)."""
+    return recorded_facts(machine)["devices"][0]["memory_mib"]
 
 
 @pytest.fixture
@@ -45,6 +55,20 @@ def test_normalise_sorts_hosts_and_keeps_facts(hosts):
     assert by_name["edge-orin-01"]["region"] is None
     assert by_name["mixed-01"]["accelerators"]["vendors"] == ["amd", "nvidia"]
     assert by_name["cpu-01"]["accelerators"]["devices"] == []
+    orin = by_name["edge-orin-01"]["accelerators"]["devices"][0]
+    assert (orin["vendor_id"], orin["architecture"], orin["silicon_class"]) == ("10de", "jetson-orin", "nvidia-jetson-orin")
+    assert orin["model"] == "Jetson AGX Orin 64GB"
+    assert by_name["cpu-01"]["accelerators"]["cpu"]["model"] == "AMD EPYC"
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLE_HOSTS))
+def test_module_facts_pass_unchanged(name):
+    """What accelerator_facts sets is already complete: normalisation keeps every key and value, extra ones (tools, l4t) included."""
+    machine, region = SAMPLE_HOSTS[name]
+    facts = mixed_facts() if machine is None else recorded_facts(machine)
+    host = _fleet.normalise_host(name, {"accelerators": facts, "region": region})
+    assert host["accelerators"] == facts
+    assert host["silicon_class"] == facts["silicon_class"]
 
 
 def test_hostvars_form_matches_plain_form(hosts):
@@ -82,7 +106,7 @@ def test_bare_facts_and_explicit_region():
 def test_missing_values_are_derived():
     facts = {"devices": copy.deepcopy(sample_fleet()["mixed-01"]["accelerators"]["devices"])}
     acc = _fleet.normalise_host("h", {"accelerators": facts})["accelerators"]
-    assert acc["count"] == 4
+    assert acc["count"] == 2
     assert acc["vendors"] == ["amd", "nvidia"]
     assert acc["silicon_class"] == "mixed"
     assert acc["warnings"] == [] and acc["driver_loaded"] is None and acc["secure_boot"] is None
@@ -188,22 +212,49 @@ def test_report_round_trip(report, hosts):
 def test_summary(report):
     summary = report["summary"]
     assert summary["hosts"] == 6
-    assert summary["devices"] == 8 + 8 + 8 + 1 + 4
+    assert summary["devices"] == 8 + 8 + 8 + 1 + 0 + 2
     assert summary["cpu_only_hosts"] == 1
-    assert summary["classes"] == ["amd-cdna3", "amd-rdna3", "intel-gaudi2", "nvidia-ada", "nvidia-hopper", "nvidia-jetson-orin", "nvidia-unknown"]
+    assert summary["classes"] == ["amd-cdna3", "intel-gaudi2", "nvidia-ampere", "nvidia-hopper", "nvidia-jetson-orin"]
     assert summary["regions"] == ["ap-southeast-1", "eu-central-1", "unassigned", "us-east-1"]
     assert summary["vendors"] == ["amd", "intel", "nvidia"]
     assert summary["hosts_by_class"] == {"amd-cdna3": 1, "cpu": 1, "intel-gaudi2": 1, "mixed": 1, "nvidia-hopper": 1, "nvidia-jetson-orin": 1}
     assert summary["hosts_by_region"] == {"ap-southeast-1": 1, "eu-central-1": 2, "unassigned": 1, "us-east-1": 2}
-    assert summary["devices_by_vendor"] == {"amd": 9, "intel": 8, "nvidia": 12}
-    assert summary["devices_by_region"] == {"ap-southeast-1": 4, "eu-central-1": 16, "unassigned": 1, "us-east-1": 8}
-    assert summary["devices_by_class_and_region"]["nvidia-hopper"] == {"eu-central-1": 8}
-    assert summary["devices_by_class_and_region"]["nvidia-jetson-orin"] == {"unassigned": 1}
-    assert summary["memory_mib_by_class"]["nvidia-hopper"] == 8 * 81559
-    assert summary["memory_mib_by_class"]["amd-cdna3"] == 8 * 196592
-    assert summary["memory_mib_by_class"]["nvidia-jetson-orin"] == 0
-    assert summary["unknown_memory_devices_by_class"] == {k: (1 if k in ("nvidia-jetson-orin", "nvidia-unknown") else 0) for k in summary["classes"]}
+    assert summary["devices_by_class"] == {"amd-cdna3": 9, "intel-gaudi2": 8, "nvidia-ampere": 1, "nvidia-hopper": 8, "nvidia-jetson-orin": 1}
+    assert summary["devices_by_vendor"] == {"amd": 9, "intel": 8, "nvidia": 10}
+    assert summary["devices_by_region"] == {"ap-southeast-1": 2, "eu-central-1": 16, "unassigned": 1, "us-east-1": 8}
+    assert summary["devices_by_class_and_region"] == {
+        "amd-cdna3": {"ap-southeast-1": 1, "us-east-1": 8},
+        "intel-gaudi2": {"eu-central-1": 8},
+        "nvidia-ampere": {"ap-southeast-1": 1},
+        "nvidia-hopper": {"eu-central-1": 8},
+        "nvidia-jetson-orin": {"unassigned": 1},
+    }
+    vf = _memory("mi300x-vf-qemu")  # the MI300X VF of the mixed host
+    assert summary["memory_mib_by_class"] == {
+        "amd-cdna3": 8 * MI300X_MIB + (vf or 0),
+        "intel-gaudi2": 8 * _memory("gaudi2-8x"),
+        "nvidia-ampere": _memory("qemu-a10"),
+        "nvidia-hopper": 8 * H100_MIB,
+        "nvidia-jetson-orin": _memory("jetson-orin"),
+    }
+    assert summary["unknown_memory_devices_by_class"] == {k: (1 if k == "amd-cdna3" and vf is None else 0) for k in summary["classes"]}
     assert summary["memory_mib_total"] == sum(summary["memory_mib_by_class"].values())
+
+
+def test_unknown_memory_is_counted_apart():
+    """The catalog has no memory figure for a PCI ID sold in several sizes; such devices add nothing and are counted."""
+    fleet = sample_fleet()
+    for device in fleet["mixed-01"]["accelerators"]["devices"]:
+        if device["silicon_class"] == "amd-cdna3":
+            device["memory_mib"] = None
+    report = _fleet.build_report(_fleet.normalise_hosts(fleet), STAMP)
+    summary = report["summary"]
+    assert summary["memory_mib_by_class"]["amd-cdna3"] == 8 * MI300X_MIB
+    assert summary["unknown_memory_devices_by_class"]["amd-cdna3"] == 1
+    page = _fleet.render_html(report)
+    a10 = _fleet.format_mib(_memory("qemu-a10"))
+    assert '<td class="num" data-sort="%d">%s (+1 unknown)</td>' % (_memory("qemu-a10"), a10) in page
+    assert '<td class="num" data-sort="%d">1.5 TiB</td><td class="num">1</td>' % (8 * MI300X_MIB) in page
 
 
 def test_empty_fleet():
@@ -267,9 +318,15 @@ def test_render_csv(report):
     cpu = [r for r in rows if r["host"] == "cpu-01"]
     assert len(cpu) == 1 and cpu[0]["host_silicon_class"] == "cpu" and cpu[0]["pci_address"] == "" and cpu[0]["memory_mib"] == ""
     orin = next(r for r in rows if r["host"] == "edge-orin-01")
-    assert orin["region"] == "" and orin["memory_mib"] == "" and orin["model"] == "Jetson AGX Orin 64GB"
+    assert orin["region"] == "" and orin["pci_address"] == "" and orin["device_id"] == "" and orin["vendor_id"] == "10de"
+    assert (orin["model"], orin["architecture"], orin["device_silicon_class"]) == ("Jetson AGX Orin 64GB", "jetson-orin", "nvidia-jetson-orin")
+    assert orin["memory_mib"] == str(_memory("jetson-orin")) and orin["driver_version"] == "39.2.0"  # the L4T release
     h100 = [r for r in rows if r["host"] == "gpu-h100-01"]
-    assert len(h100) == 8 and h100[0]["memory_mib"] == "81559" and h100[4]["numa_node"] == "1"
+    assert len(h100) == 8 and all(r["memory_mib"] == str(H100_MIB) and r["driver"] == "nvidia" and r["device_id"] == "2330" for r in h100)
+    assert [r["numa_node"] for r in h100] == ["0"] * 4 + ["1"] * 4
+    assert h100[0]["pci_address"] == "0000:19:00.0" and h100[0]["model"] == "H100 SXM5 80GB" and h100[0]["driver_version"] == ""
+    mi300x = [r for r in rows if r["host"] == "gpu-mi300x-01"]
+    assert len(mi300x) == 8 and {r["memory_mib"] for r in mi300x} == {str(MI300X_MIB)} and {r["numa_node"] for r in mi300x} == {""}
 
 
 def test_render_csv_quotes_and_defuses_formulas():
@@ -278,7 +335,7 @@ def test_render_csv_quotes_and_defuses_formulas():
     text = _fleet.render_csv(_fleet.build_report(_fleet.normalise_hosts(fleet), STAMP))
     rows = list(csv.reader(io.StringIO(text, newline="")))
     assert all(len(row) == len(_fleet.CSV_COLUMNS) for row in rows)
-    assert [r[7] for r in rows if r[0] == "gpu-h100-01" and r[3] == "0000:18:00.0"] == ["'" + '=HYPERLINK("x","H100, "80GB"")']
+    assert [r[7] for r in rows if r[0] == "gpu-h100-01" and r[3] == "0000:19:00.0"] == ["'" + '=HYPERLINK("x","H100, "80GB"")']
     assert [r[7] for r in rows if r[0] == HOSTILE_HOST] == [HOSTILE_MODEL]
 
 
@@ -316,7 +373,7 @@ def test_chart_scales_to_many_classes():
     assert page.count('data-testid="legend-item"') == 14
 
 
-@pytest.mark.parametrize(("mib", "text"), [(512, "512 MiB"), (81559, "79.6 GiB"), (8 * 196592, "1.5 TiB")])
+@pytest.mark.parametrize(("mib", "text"), [(512, "512 MiB"), (H100_MIB, "79.6 GiB"), (8 * MI300X_MIB, "1.5 TiB")])
 def test_format_mib(mib, text):
     assert _fleet.format_mib(mib) == text
 

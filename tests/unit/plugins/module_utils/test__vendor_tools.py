@@ -149,6 +149,22 @@ def test_enrich_tool_timeout_is_a_warning():
     assert facts["warnings"] == ["nvidia-smi failed, facts come from the PCI scan only: `nvidia-smi -q -x` did not finish within 30 s"]
 
 
+def test_enrich_falls_back_to_rocm_smi_when_amd_smi_fails(recorded):
+    facts = _facts([_device(address, "1002", "amd", model="Instinct MI300X") for address in MI300X_ADDRESSES])
+    runner = RecordedRunner(
+        ["amd-smi", "rocm-smi"],
+        {
+            tools.AMD_SMI_LIST_ARGV: (255, "", recorded("amd/amd-smi_error_driver-not-initialized.stderr.txt")),
+            tools.ROCM_SMI_ARGV: (0, recorded("amd/rocm-smi-a_4x-mi300x.txt"), ""),
+        },
+    )
+    tools.enrich(facts, runner)
+    assert facts["tools"]["amd-smi"]["status"] == "failed"
+    assert facts["tools"]["rocm-smi"]["status"] == "ok"
+    assert all(device["driver_version"] == "6.7.0" for device in facts["devices"])
+    assert len(facts["warnings"]) == 1
+
+
 def test_enrich_skips_absent_tools_and_other_vendors():
     facts = _facts([_device("0000:18:00.0", "10de", "nvidia")])
     runner = RecordedRunner(["rocm-smi", "hl-smi"], {})
@@ -230,22 +246,43 @@ def test_parse_amd_smi_partition(recorded):
     assert first.get("PARTITION/MEMORY_PARTITION") == "NPS4"
 
 
-def test_enrich_hl_smi_in_pci_order(recorded):
-    addresses = ["0000:%02x:00.0" % bus for bus in (0x19, 0x1A, 0x33, 0x34, 0x9A, 0x9B, 0xB3, 0xB4)]
-    facts = _facts([_device(address, "1da3", "intel", model="Gaudi HL-2000") for address in reversed(addresses)])
-    runner = RecordedRunner(["hl-smi"], {tools.HL_SMI_ARGV: (0, recorded("intel-gaudi/hl-smi-query-aip-csv-nounits_8x-hl-205-gaudi1_hl-1.18.0.csv"), "")})
+GAUDI2_TABLE = "intel-gaudi/hl-smi_8x-hl-225-gaudi2_hl-1.12.1_gaudi2poc1.txt"
+GAUDI2_ADDRESSES = ["0000:19:00.0", "0000:1a:00.0", "0000:43:00.0", "0000:44:00.0", "0000:b3:00.0", "0000:b4:00.0", "0000:cc:00.0", "0000:cd:00.0"]
+
+
+def test_parse_hl_smi_table(recorded):
+    node, devices = tools.parse_hl_smi_table(recorded(GAUDI2_TABLE))
+    assert node == {"hl_smi_version": "hl-1.12.1-fw-46.0.5.0", "driver_version": "1.12.1-cb7a7bc"}
+    assert sorted(devices) == GAUDI2_ADDRESSES
+    assert devices["0000:43:00.0"] == {
+        "product_name": "HL-225",
+        "driver_version": "1.12.1-cb7a7bc",
+        "memory_mib": 98304,
+        "health": "ok",
+        "health_reasons": [],
+    }
+
+
+def test_parse_hl_smi_table_uncorrectable_ecc(recorded):
+    text = recorded(GAUDI2_TABLE).replace("| 0000:43:00.0     N/A |                   0  |", "| 0000:43:00.0     N/A |                   3  |")
+    _node, devices = tools.parse_hl_smi_table(text)
+    assert devices["0000:43:00.0"]["health"] == "degraded"
+    assert devices["0000:43:00.0"]["health_reasons"] == ["3 uncorrectable ECC errors"]
+    assert devices["0000:44:00.0"]["health"] == "ok"
+
+
+def test_parse_hl_smi_table_rejects_other_output(recorded):
+    with pytest.raises(tools.ToolError, match="hl-smi printed no AIP"):
+        tools.parse_hl_smi_table(recorded("intel-gaudi/hl-smi-query-aip-csv-nounits_8x-hl-205-gaudi1_hl-1.18.0.csv"))
+
+
+def test_enrich_hl_smi_matches_by_bus_address(recorded):
+    facts = _facts([_device(address, "1da3", "intel", model="Gaudi2", memory=98304) for address in reversed(GAUDI2_ADDRESSES)])
+    runner = RecordedRunner(["hl-smi"], {tools.HL_SMI_ARGV: (0, recorded(GAUDI2_TABLE), "")})
     tools.enrich(facts, runner)
-    by_address = {device["pci_address"]: device for device in facts["devices"]}
-    assert by_address[addresses[0]]["uuid"] == "00P1-HL2000A1-14-P64W99-13-05-03"
-    assert all(device["memory_mib"] == 32768 and device["product_name"] == "HL-205" for device in facts["devices"])
+    assert all(d["driver_version"] == "1.12.1-cb7a7bc" and d["product_name"] == "HL-225" and d["health"] == "ok" for d in facts["devices"])
+    assert facts["tools"]["hl-smi"] == {"status": "ok", "hl_smi_version": "hl-1.12.1-fw-46.0.5.0", "driver_version": "1.12.1-cb7a7bc"}
     assert facts["warnings"] == []
-
-
-def test_enrich_hl_smi_count_mismatch(recorded):
-    facts = _facts([_device("0000:19:00.0", "1da3", "intel")])
-    runner = RecordedRunner(["hl-smi"], {tools.HL_SMI_ARGV: (0, recorded("intel-gaudi/hl-smi-query-aip-csv-nounits_8x-hl-205-gaudi1_hl-1.18.0.csv"), "")})
-    tools.enrich(facts, runner)
-    assert facts["warnings"] == ["hl-smi lists 8 devices but the PCI scan found 1: its details were not applied"]
 
 
 def test_parse_xpu_smi_discovery(recorded):
@@ -253,6 +290,40 @@ def test_parse_xpu_smi_discovery(recorded):
     assert sorted(devices) == ["0000:29:00.0", "0000:9a:00.0"]
     assert devices["0000:29:00.0"]["product_name"] == "Intel(R) Data Center GPU Max 1100"
     assert devices["0000:29:00.0"]["drm_device"] == "/dev/dri/card1"
+
+
+XPU_DOC_J = "intel-xpu/xpu-smi-discovery-j_xpumanager-doc_intel-graphics-0x020a.json"
+XPU_DOC_D = "intel-xpu/xpu-smi-discovery-d_xpumanager-doc_intel-graphics-0x020a.txt"
+
+
+def test_parse_xpu_smi_detail(recorded):
+    address, fields = tools.parse_xpu_smi_detail(recorded(XPU_DOC_D))
+    assert address == "0000:4d:00.0"
+    assert fields == {"driver_version": "16929133", "firmware_version": "ATS0_1.1", "memory_mib": 32768}
+
+
+def test_enrich_xpu_smi_with_details(recorded):
+    facts = _facts([_device("0000:4d:00.0", "8086", "intel", model=None)])
+    runner = RecordedRunner(
+        ["xpu-smi"],
+        {tools.XPU_SMI_ARGV: (0, recorded(XPU_DOC_J), ""), tools.xpu_smi_detail_argv("0000:4d:00.0"): (0, recorded(XPU_DOC_D), "")},
+    )
+    tools.enrich(facts, runner)
+    (device,) = facts["devices"]
+    assert device["model"] == "Intel(R) Graphics [0x020a]"  # not in the catalog: the tool's name fills in
+    assert (device["driver_version"], device["firmware_version"], device["memory_mib"]) == ("16929133", "ATS0_1.1", 32768)
+    assert facts["warnings"] == []
+
+
+def test_enrich_xpu_smi_detail_failure_keeps_the_list(recorded):
+    facts = _facts([_device("0000:4d:00.0", "8086", "intel", model=None)])
+    runner = RecordedRunner(
+        ["xpu-smi"],
+        {tools.XPU_SMI_ARGV: (0, recorded(XPU_DOC_J), ""), tools.xpu_smi_detail_argv("0000:4d:00.0"): (1, "", "Error: device not found\n")},
+    )
+    tools.enrich(facts, runner)
+    assert facts["devices"][0]["product_name"] == "Intel(R) Graphics [0x020a]"
+    assert facts["warnings"] == ["xpu-smi: `xpu-smi discovery -d 0000:4d:00.0` exited 1: Error: device not found"]
 
 
 def test_parse_xpu_smi_discovery_bad_json():

@@ -48,7 +48,7 @@ def test_vendor_tools_enabled_with_none_installed(h100_node, capsys, monkeypatch
     monkeypatch.setenv("PATH", str(h100_node))
     result, failed = run_module(
         accelerator_facts.main,
-        {"sysfs_root": str(h100_node / "sys"), "procfs_root": str(h100_node / "proc")},
+        {"sysfs_root": str(h100_node / "sys"), "procfs_root": str(h100_node / "proc"), "vendor_tools": True},
         capsys,
     )
     assert not failed, result
@@ -64,11 +64,14 @@ def test_broken_vendor_tool_is_a_warning(h100_node, capsys, monkeypatch, recorde
     tool.write_text("#!/bin/sh\nprintf '%s'\nexit 9\n" % message.replace("'", "'\\''"))
     tool.chmod(0o755)
     monkeypatch.setenv("PATH", "%s:%s" % (bindir, os.environ["PATH"]))
-    result, failed = run_module(
-        accelerator_facts.main,
-        {"sysfs_root": str(h100_node / "sys"), "procfs_root": str(h100_node / "proc")},
-        capsys,
-    )
+    args = {"sysfs_root": str(h100_node / "sys"), "procfs_root": str(h100_node / "proc")}
+
+    # Not the live /sys: by default the live node's tools are not mixed with a recording.
+    result, failed = run_module(accelerator_facts.main, args, capsys)
+    assert not failed, result
+    assert result["ansible_facts"]["accelerators"]["tools"] == {}
+
+    result, failed = run_module(accelerator_facts.main, dict(args, vendor_tools=True), capsys)
     assert not failed, result
     facts = result["ansible_facts"]["accelerators"]
     assert facts["count"] == 1

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import stat
 
 import pytest
@@ -150,3 +152,80 @@ def test_report_path_is_a_directory(capsys, args, dest):
     (dest / "fleet-report.json").mkdir(parents=True)
     result = run_module(capsys, args)
     assert result["failed"] is True and "fleet-report.json exists and is not a regular file" in result["msg"]
+
+
+def _snapshot(directory):
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns, stat.S_IMODE(p.stat().st_mode)) for p in directory.iterdir()}
+
+
+def _fail_on_call(monkeypatch, name, number, action):
+    """Make the ``number``-th call of ``os.<name>`` run ``action(*args)`` instead of (or before) the real one."""
+    real, calls = getattr(os, name), []
+
+    def wrapper(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == number:
+            return action(real, *args, **kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(os, name, wrapper)
+    return calls
+
+
+def _no_space(real, *args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_failed_staged_write_changes_no_file(capsys, monkeypatch, args, dest):
+    run_module(capsys, args)
+    dest.joinpath("fleet-report.csv").chmod(0o640)
+    before = _snapshot(dest)
+    args["hosts"]["gpu-h100-01"]["region"] = "eu-west-1"  # every format changes
+    _fail_on_call(monkeypatch, "fsync", 2, _no_space)  # the staged CSV file does not reach the disk
+    result = run_module(capsys, args)
+    assert result["failed"] is True
+    assert result["msg"] == "cannot write %s: [Errno 28] No space left on device; no report file was changed" % (dest / "fleet-report.csv")
+    assert _snapshot(dest) == before  # JSON staged fine but was not renamed into place; no temporary file is left
+
+
+def test_staged_copy_is_read_back(capsys, monkeypatch, args, dest):
+    """A staged file whose content did not land as written (here: cut short) stops the run before any rename."""
+    run_module(capsys, args)
+    before = _snapshot(dest)
+    args["hosts"]["cpu-01"]["region"] = "eu-west-1"
+
+    def truncate(real, fd):
+        os.ftruncate(fd, 100)
+        return real(fd)
+
+    _fail_on_call(monkeypatch, "fsync", 3, truncate)  # the HTML page
+    result = run_module(capsys, args)
+    html = dest / "fleet-report.html"
+    assert result["failed"] is True and result["msg"].startswith("cannot write %s: [Errno 5] the staged copy %s/.fleet-report.html." % (html, dest))
+    assert re.search(r"reads back as 100 bytes, sha256 [0-9a-f]{64} instead of \d{5,} bytes, sha256 [0-9a-f]{64}; no report file was changed$", result["msg"])
+    assert _snapshot(dest) == before
+
+
+def test_failed_rename_puts_back_the_files_replaced_before(capsys, monkeypatch, args, dest):
+    run_module(capsys, args)
+    dest.joinpath("fleet-report.json").chmod(0o600)
+    before = _snapshot(dest)
+    args["hosts"]["gaudi2-01"]["region"] = "us-west-2"
+    calls = _fail_on_call(monkeypatch, "rename", 3, _no_space)  # json and csv are in place when the HTML page's rename fails
+    result = run_module(capsys, args)
+    assert result["failed"] is True
+    assert result["msg"] == (
+        "cannot move the new %s into place: [Errno 28] No space left on device; the report files replaced before it got their previous content back: %s, %s"
+        % (dest / "fleet-report.html", dest / "fleet-report.json", dest / "fleet-report.csv")
+    )
+    assert [os.path.basename(str(dst)) for _src, dst in calls[:3]] == ["fleet-report.json", "fleet-report.csv", "fleet-report.html"]
+    after = _snapshot(dest)
+    assert sorted(after) == sorted(before)  # no temporary file left
+    assert {name: (data, mode) for name, (data, _mtime, mode) in after.items()} == {name: (data, mode) for name, (data, _mtime, mode) in before.items()}
+
+
+def test_failed_first_write_removes_the_directory_it_created(capsys, monkeypatch, args, dest):
+    _fail_on_call(monkeypatch, "fsync", 1, _no_space)
+    result = run_module(capsys, args)
+    assert result["failed"] is True and result["msg"].startswith("cannot write %s: " % (dest / "fleet-report.json"))
+    assert not dest.parent.exists()
