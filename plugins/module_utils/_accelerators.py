@@ -499,10 +499,6 @@ def gather(sysfs_root="/sys", procfs_root="/proc", tegra_release_path="/etc/nv_t
         if topology:
             cpu["sockets"], cpu["cores"] = topology
     facts = {
-        "count": len(devices),
-        "vendors": sorted({device["vendor"] for device in devices}),
-        "silicon_class": node_silicon_class(devices),
-        "driver_loaded": driver_loaded(devices),
         "devices": devices,
         "other_displays": displays,
         "cpu": {key: cpu[key] for key in ("model", "sockets", "cores", "threads", "architecture", "flags")},
@@ -512,11 +508,11 @@ def gather(sysfs_root="/sys", procfs_root="/proc", tegra_release_path="/etc/nv_t
         "tools": {},
         "warnings": reader.warnings,
     }
-    return facts, reader
+    return refresh_summary(facts), reader
 
 
 def refresh_summary(facts):
-    """Recompute the node-level fields after devices were enriched."""
+    """Set the node-level fields (count, vendors, silicon_class, driver_loaded) from the devices."""
     devices = facts["devices"]
     facts["count"] = len(devices)
     facts["vendors"] = sorted({device["vendor"] for device in devices})

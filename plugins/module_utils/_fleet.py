@@ -7,7 +7,8 @@ PRIVATE: this file is an implementation detail of the horizon.ai_platform collec
 (``fleet_report`` module, ``fleet`` filters, ``fleet`` inventory plugin). It is not a
 public API and may change without notice.
 
-Everything here is a pure function over plain data: no I/O, no Ansible imports.
+Everything here is a pure function over plain data: no I/O, nothing from ansible-core (the node-class
+rule comes from _accelerators, so the report and the facts module cannot disagree on it).
 It runs on the controller and, through the module, on Python 3.8+.
 Bad input raises ``TypeError`` (wrong type) or ``ValueError`` (wrong value) whose
 message names the host and the key at fault.
@@ -25,6 +26,8 @@ import json
 import math
 import re
 from collections.abc import Mapping
+
+from ansible_collections.horizon.ai_platform.plugins.module_utils import _accelerators
 
 SCHEMA = "horizon.ai_platform/fleet-report/v1"
 UNASSIGNED_REGION = "unassigned"
@@ -143,16 +146,6 @@ def _str_list(value, host, key):
     return [_req_str(item, host, key + (i,)) for i, item in enumerate(value)]
 
 
-def derive_silicon_class(device_classes):
-    """Node class from its devices' classes: ``cpu`` for none, the class if all agree, else ``mixed``."""
-    classes = set(device_classes)
-    if not classes:
-        return "cpu"
-    if len(classes) == 1:
-        return classes.pop()
-    return "mixed"
-
-
 def _normalise_device(out, host, key):
     """Check one device, already copied by ``_plain``, in place."""
     if not isinstance(out, dict):
@@ -207,7 +200,7 @@ def normalise_accelerators(host, facts, from_json=False):
         out["vendors"] = sorted(set(_str_list(out["vendors"], host, key + ("vendors",))))
 
     if out.get("silicon_class") is None:
-        out["silicon_class"] = derive_silicon_class(d["silicon_class"] for d in devices)
+        out["silicon_class"] = _accelerators.node_silicon_class(devices)
     else:
         _req_str(out["silicon_class"], host, key + ("silicon_class",))
 

@@ -44,10 +44,14 @@ class ToolRunner:
 
     def __init__(self, get_bin_path, timeout=30):
         self._get_bin_path = get_bin_path
+        self._paths = {}
         self.timeout = timeout
 
     def which(self, name):
-        return self._get_bin_path(name)
+        """The tool's path, or None; PATH is searched once per tool."""
+        if name not in self._paths:
+            self._paths[name] = self._get_bin_path(name)
+        return self._paths[name]
 
     def run(self, argv):
         """Return (rc, stdout, stderr); raise ToolError when the tool can't be run or times out."""

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -16,22 +15,7 @@ import pytest
 
 from ansible_collections.horizon.ai_platform.plugins.module_utils import _accelerators as acc
 from ansible_collections.horizon.ai_platform.plugins.module_utils import _silicon_catalog as catalog
-
-
-def add_pci(root, address, vendor, device, class_code, numa="-1", driver=None):
-    """Write one PCI function the way sysfs lays it out."""
-    path = root / "sys" / "bus" / "pci" / "devices" / address
-    path.mkdir(parents=True)
-    (path / "vendor").write_text("0x%s\n" % vendor)
-    (path / "device").write_text("0x%s\n" % device)
-    (path / "class").write_text("0x%s\n" % class_code)
-    if numa is not None:
-        (path / "numa_node").write_text("%s\n" % numa)
-    if driver:
-        target = root / "sys" / "bus" / "pci" / "drivers" / driver
-        target.mkdir(parents=True, exist_ok=True)
-        os.symlink(os.path.relpath(target, path), path / "driver")
-    return path
+from ansible_collections.horizon.ai_platform.tests.unit.plugins.sysfs_tree import add_pci
 
 
 def gather(root, **kwargs):
@@ -113,6 +97,11 @@ def test_catalog_rows_are_well_formed():
 def test_issue_catalog_coverage(vendor_id, device_id, silicon_class):
     entry = acc.pci_index()[(vendor_id, device_id)]
     assert acc.silicon_class(entry["vendor"], entry["architecture"]) == silicon_class
+
+
+@pytest.mark.parametrize(("classes", "expected"), [([], "cpu"), (["amd-cdna3"], "amd-cdna3"), (["amd-cdna3", "amd-cdna3"], "amd-cdna3"), (["a", "b"], "mixed")])
+def test_node_silicon_class(classes, expected):
+    assert acc.node_silicon_class([{"silicon_class": silicon_class} for silicon_class in classes]) == expected
 
 
 @pytest.mark.parametrize(

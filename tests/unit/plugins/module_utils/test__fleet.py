@@ -112,11 +112,6 @@ def test_missing_values_are_derived():
     assert acc["warnings"] == [] and acc["driver_loaded"] is None and acc["secure_boot"] is None
 
 
-@pytest.mark.parametrize(("classes", "expected"), [([], "cpu"), (["amd-cdna3"], "amd-cdna3"), (["amd-cdna3", "amd-cdna3"], "amd-cdna3"), (["a", "b"], "mixed")])
-def test_derive_silicon_class(classes, expected):
-    assert _fleet.derive_silicon_class(classes) == expected
-
-
 def test_normalise_copies_to_plain_types():
     facts = sample_fleet()["gpu-h100-01"]["accelerators"]
     facts["cpu"]["flags"] = ("avx2",)

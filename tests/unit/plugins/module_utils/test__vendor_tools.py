@@ -335,9 +335,17 @@ def test_tool_runner_runs_and_times_out(tmp_path):
     script = tmp_path / "slow-tool"
     script.write_text('#!/bin/sh\necho "$LC_ALL $1"\n[ "$1" = sleep ] && sleep 5\nexit 3\n')
     script.chmod(0o755)
-    runner = tools.ToolRunner(lambda name: str(script) if name == "slow-tool" else None, timeout=1)
+    lookups = []
+
+    def get_bin_path(name):
+        lookups.append(name)
+        return str(script) if name == "slow-tool" else None
+
+    runner = tools.ToolRunner(get_bin_path, timeout=1)
     assert runner.run(("slow-tool", "hello")) == (3, "C hello\n", "")
     with pytest.raises(tools.ToolError, match="did not finish within 1 s"):
         runner.run(("slow-tool", "sleep"))
     with pytest.raises(tools.ToolError, match="is not installed"):
         runner.run(("missing-tool",))
+    assert runner.which("slow-tool") == str(script)
+    assert lookups == ["slow-tool", "missing-tool"]  # PATH is searched once per tool

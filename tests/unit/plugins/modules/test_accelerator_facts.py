@@ -9,18 +9,14 @@ import os
 import pytest
 
 from ansible_collections.horizon.ai_platform.plugins.modules import accelerator_facts
+from ansible_collections.horizon.ai_platform.tests.unit.plugins.sysfs_tree import add_pci
 
 from .module_runner import run_module
 
 
 @pytest.fixture
 def h100_node(tmp_path):
-    device = tmp_path / "sys" / "bus" / "pci" / "devices" / "0000:18:00.0"
-    device.mkdir(parents=True)
-    (device / "vendor").write_text("0x10de\n")
-    (device / "device").write_text("0x2330\n")
-    (device / "class").write_text("0x030200\n")
-    (device / "numa_node").write_text("0\n")
+    add_pci(tmp_path, "0000:18:00.0", "10de", "2330", "030200", numa="0")
     (tmp_path / "proc").mkdir()
     (tmp_path / "proc" / "cpuinfo").write_text("processor\t: 0\nmodel name\t: Test CPU\nflags\t\t: avx2\n")
     return tmp_path
