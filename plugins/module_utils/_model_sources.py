@@ -1,0 +1,497 @@
+# Copyright (c) 2026 horizon.ai_platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Private: where model_sync reads models from - local paths, HTTP mirrors and S3.
+
+Not a public API. Every source answers two questions:
+
+* ``listing()``: which files make up the model, their sizes and the digests the source
+  publishes for them, and a revision derived from that listing;
+* ``fetch(remote_file, offset)``: a context manager yielding ``(start, chunks)``, the bytes of one
+  file from ``offset`` on (``start`` is where the source really began: a server that ignores
+  ``Range`` starts at 0).
+
+Sources for the Hugging Face Hub and OCI registries live in their own files; this one needs
+nothing beyond the standard library and ansible-core, except boto3 for S3, imported on use.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import fnmatch
+import os
+import stat
+from concurrent.futures import ThreadPoolExecutor
+from urllib.error import HTTPError, URLError
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+from ansible.module_utils.urls import Request
+
+from ansible_collections.horizon.ai_platform.plugins.module_utils._model_store import (
+    CHUNK,
+    RemoteFile,
+    StoreError,
+    listing_digest,
+    parse_sha256sums,
+    safe_relpath,
+)
+
+SCHEMES = ("file", "http", "https", "s3", "hf", "oci")
+
+
+class SourceError(StoreError):
+    """The source could not be read: unreachable, refused, or not what it should be."""
+
+
+class Listing:
+    """What a source offers: files, the revision they make up, and facts about the source."""
+
+    def __init__(self, files, revision, info=None, skipped=None):
+        self.files = files
+        self.revision = revision
+        self.info = info or {}
+        self.skipped = skipped or []
+
+    @property
+    def digest(self):
+        return listing_digest((f.path, f.algorithm, f.digest or "") for f in self.files)
+
+
+def redact(uri):
+    """``uri`` without user name, password or query string, safe to print and store."""
+    parts = urlsplit(uri)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def scheme_of(uri):
+    scheme = urlsplit(uri).scheme.lower()
+    if scheme not in SCHEMES:
+        raise SourceError(f"unsupported source {redact(uri)!r}: src must start with one of {', '.join(s + '://' for s in SCHEMES)}")
+    return scheme
+
+
+def match_patterns(path, allow, ignore):
+    """Hugging Face-style filtering: keep when any allow pattern matches and no ignore pattern does."""
+    if allow and not any(fnmatch.fnmatchcase(path, p) or fnmatch.fnmatchcase(path, p.rstrip("/") + "/*") for p in allow):
+        return False
+    return not (ignore and any(fnmatch.fnmatchcase(path, p) or fnmatch.fnmatchcase(path, p.rstrip("/") + "/*") for p in ignore))
+
+
+def derived_revision(files):
+    return listing_digest((f.path, f.algorithm, f.digest or "") for f in files)[:16]
+
+
+def parallel_map(func, items, workers):
+    """``map`` over a thread pool, in order; the first exception propagates."""
+    items = list(items)
+    if len(items) <= 1 or workers <= 1:
+        return [func(i) for i in items]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(func, items))
+
+
+class Source:
+    scheme = None
+
+    def __init__(self, params):
+        self.params = params
+        self.uri = params["src"]
+        self.checksum_file = params.get("checksum_file") or "SHA256SUMS"
+
+    def describe(self):
+        return redact(self.uri)
+
+    def boundary_facts(self):
+        """Where the bytes come from, for the data-boundary check (host, region when known)."""
+        parts = urlsplit(self.uri)
+        return {"scheme": self.scheme, "host": parts.hostname, "region": self.params.get("region")}
+
+    def listing(self):
+        raise NotImplementedError
+
+    def fetch(self, rf, offset):
+        raise NotImplementedError
+
+    def close(self):
+        pass
+
+
+# --------------------------------------------------------------------------- file://
+
+
+class FileSource(Source):
+    """A directory on a local or network file system.
+
+    With a checksum file in the directory, that file defines the model and every file is verified
+    against it. Without one, files are read as they are: digests are computed while copying, the
+    revision derives from names, sizes and modification times, and a file that changes while it is
+    copied fails the sync.
+    """
+
+    scheme = "file"
+
+    def __init__(self, params):
+        super().__init__(params)
+        parts = urlsplit(self.uri)
+        if parts.netloc not in ("", "localhost"):
+            raise SourceError(f"file:// sources must be local paths, not on host {parts.netloc!r}")
+        self.root = unquote(parts.path)
+        if not self.root.startswith("/"):
+            raise SourceError(f"file:// source {self.uri!r} must name an absolute path")
+
+    def _path(self, rel):
+        path = os.path.join(self.root, *rel.split("/"))
+        real_root = os.path.realpath(self.root)
+        real = os.path.realpath(path)
+        if real != real_root and not real.startswith(real_root + os.sep):
+            raise SourceError(f"refusing {rel!r}: it resolves outside {self.root} (to {real})")
+        return path
+
+    def listing(self):
+        if not os.path.isdir(self.root):
+            raise SourceError(f"source directory {self.root} does not exist or is not a directory")
+        sums_path = os.path.join(self.root, self.checksum_file)
+        if os.path.isfile(sums_path):
+            with open(sums_path, "rb") as f:
+                sums = parse_sha256sums(f.read().decode("utf-8", "replace"), sums_path)
+            files = []
+            for rel, digest in sorted(sums.items()):
+                path = self._path(rel)
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    raise SourceError(f"{sums_path} lists {rel!r}, but {path} does not exist") from None
+                if not stat.S_ISREG(st.st_mode):
+                    raise SourceError(f"{sums_path} lists {rel!r}, but {path} is not a regular file")
+                files.append(RemoteFile(rel, st.st_size, "sha256", digest, ref=(st.st_size, st.st_mtime_ns)))
+            return Listing(files, derived_revision(files), {"checksums": self.checksum_file})
+        files = []
+        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
+            dirnames.sort()
+            for dn in list(dirnames):
+                full = os.path.join(dirpath, dn)
+                if os.path.islink(full):
+                    self._path(os.path.relpath(full, self.root).replace(os.sep, "/"))
+                    raise SourceError(f"refusing {full}: symbolic links to directories are not followed")
+            for fn in sorted(filenames):
+                full = os.path.join(dirpath, fn)
+                rel = safe_relpath(os.path.relpath(full, self.root).replace(os.sep, "/"))
+                self._path(rel)
+                st = os.stat(full)
+                if not stat.S_ISREG(st.st_mode):
+                    continue
+                # No published digest: the size and modification time stand in for it in the
+                # listing; the file's sha256 is computed while it is copied.
+                files.append(RemoteFile(rel, st.st_size, "sha256", None, ref=(st.st_size, st.st_mtime_ns)))
+        if not files:
+            raise SourceError(f"source directory {self.root} holds no files")
+        revision = listing_digest((f.path, "stat", "%d:%d" % f.ref) for f in files)[:16]
+        return Listing(files, revision, {"checksums": None})
+
+    @contextlib.contextmanager
+    def fetch(self, rf, offset):
+        path = self._path(rf.path)
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if (st.st_size, st.st_mtime_ns) != rf.ref:
+                raise SourceError(f"{path} changed after it was listed (size or modification time); run the sync again")
+            f.seek(offset)
+
+            def chunks():
+                while True:
+                    block = f.read(CHUNK)
+                    if not block:
+                        break
+                    yield block
+                st2 = os.fstat(f.fileno())
+                if (st2.st_size, st2.st_mtime_ns) != rf.ref:
+                    raise SourceError(f"{path} changed while it was copied; run the sync again")
+
+            yield offset, chunks()
+
+
+# --------------------------------------------------------------------------- http(s)://
+
+
+class HttpSource(Source):
+    """A plain mirror: ``<base>/SHA256SUMS`` lists the files, each at ``<base>/<path>``."""
+
+    scheme = "http"
+
+    def __init__(self, params):
+        super().__init__(params)
+        base = self.uri if self.uri.endswith("/") else self.uri + "/"
+        parts = urlsplit(base)
+        if not parts.hostname:
+            raise SourceError(f"source {redact(self.uri)!r} names no host")
+        username = params.get("username") or (unquote(parts.username) if parts.username else None)
+        password = params.get("password") or (unquote(parts.password) if parts.password else None)
+        netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+        if parts.port:
+            netloc += f":{parts.port}"
+        self.base = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+        headers = {}
+        if params.get("token"):
+            headers["Authorization"] = "Bearer " + params["token"]
+        self.request = Request(
+            headers=headers,
+            validate_certs=params.get("validate_certs", True),
+            ca_path=params.get("ca_path"),
+            url_username=username,
+            url_password=password,
+            force_basic_auth=bool(username),
+            timeout=params.get("timeout", 60),
+            http_agent="horizon.ai_platform-model_sync",
+            follow_redirects="safe",
+        )
+        self.workers = params.get("parallel", 4)
+
+    def url(self, rel):
+        return self.base + quote(rel)
+
+    def _open(self, method, url, headers=None):
+        try:
+            return self.request.open(method, url, headers=headers or {})
+        except HTTPError as exc:
+            hint = ""
+            if exc.code in (401, 403):
+                hint = " (check username, password or token)"
+            raise SourceError(f"{method} {redact(url)} failed: HTTP {exc.code} {exc.reason}{hint}") from None
+        except URLError as exc:
+            raise SourceError(f"cannot reach {redact(url)}: {exc.reason}") from None
+        except (OSError, ValueError) as exc:
+            raise SourceError(f"cannot reach {redact(url)}: {exc}") from None
+
+    def _size(self, rel):
+        url = self.url(rel)
+        resp = self._open("HEAD", url)
+        try:
+            length = resp.headers.get("Content-Length")
+        finally:
+            resp.close()
+        if length is None or not length.isdigit():
+            raise SourceError(f"{redact(url)} sent no Content-Length; the mirror must report file sizes")
+        return int(length)
+
+    def listing(self):
+        url = self.url(self.checksum_file)
+        resp = self._open("GET", url)
+        try:
+            text = resp.read(64 * 1024 * 1024 + 1)
+        finally:
+            resp.close()
+        if len(text) > 64 * 1024 * 1024:
+            raise SourceError(f"{redact(url)} is larger than 64 MiB; that is not a checksum list")
+        sums = parse_sha256sums(text.decode("utf-8", "replace"), redact(url))
+        paths = sorted(sums)
+        files = [RemoteFile(p, None, "sha256", sums[p]) for p in paths]
+        return Listing(files, derived_revision(files), {"checksums": self.checksum_file})
+
+    def complete(self, files):
+        """Ask the mirror for the sizes of ``files`` (HEAD requests, in parallel)."""
+        missing = [f for f in files if f.size is None]
+        sizes = parallel_map(lambda f: self._size(f.path), missing, self.workers)
+        for f, size in zip(missing, sizes):
+            f.size = size
+
+    @contextlib.contextmanager
+    def fetch(self, rf, offset):
+        url = self.url(rf.path)
+        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        if offset and rf.size is not None and offset >= rf.size:
+            yield offset, iter(())
+            return
+        resp = self._open("GET", url, headers)
+        try:
+            start = 0
+            if offset and resp.status == 206:
+                content_range = resp.headers.get("Content-Range", "")
+                try:
+                    start = int(content_range.split(" ", 1)[1].split("-", 1)[0])
+                except (IndexError, ValueError):
+                    raise SourceError(f"{redact(url)} answered a range request with a bad Content-Range {content_range!r}") from None
+
+            def chunks():
+                while True:
+                    block = resp.read(CHUNK)
+                    if not block:
+                        break
+                    yield block
+
+            yield start, chunks()
+        finally:
+            resp.close()
+
+
+# --------------------------------------------------------------------------- s3://
+
+
+def _b64_to_hex(value):
+    try:
+        return binascii.hexlify(base64.b64decode(value, validate=True)).decode("ascii")
+    except (binascii.Error, ValueError):
+        return None
+
+
+class S3Source(Source):
+    """Objects under ``s3://bucket/prefix`` on any S3-compatible store, through boto3.
+
+    A ``SHA256SUMS`` object under the prefix defines the model, as on an HTTP mirror. Without one,
+    every object must carry a full-object SHA-256 checksum (uploaded with ``--checksum-algorithm
+    SHA256``); an object without one fails the sync rather than being served unverified.
+    """
+
+    scheme = "s3"
+
+    def __init__(self, params, boto3, botocore):
+        super().__init__(params)
+        parts = urlsplit(self.uri)
+        self.bucket = parts.netloc
+        if not self.bucket:
+            raise SourceError(f"source {redact(self.uri)!r} names no bucket (s3://bucket/prefix)")
+        prefix = parts.path.lstrip("/")
+        self.prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+        self.botocore = botocore
+        endpoint = params.get("endpoint_url")
+        verify = params.get("validate_certs", True)
+        if verify and params.get("ca_path"):
+            verify = params["ca_path"]
+        config = botocore.config.Config(
+            retries={"max_attempts": 3, "mode": "standard"},
+            connect_timeout=params.get("timeout", 60),
+            read_timeout=params.get("timeout", 60),
+            max_pool_connections=max(10, params.get("parallel", 4) * 2),
+            s3={"addressing_style": "path"} if endpoint else {},
+            user_agent_extra="horizon.ai_platform-model_sync",
+        )
+        session = boto3.session.Session(
+            aws_access_key_id=params.get("access_key"),
+            aws_secret_access_key=params.get("secret_key"),
+            aws_session_token=params.get("session_token"),
+            region_name=params.get("region"),
+        )
+        self.client = session.client("s3", endpoint_url=endpoint, verify=verify, config=config)
+        self.endpoint = endpoint
+        self.workers = params.get("parallel", 4)
+
+    def boundary_facts(self):
+        facts = super().boundary_facts()
+        facts["host"] = urlsplit(self.endpoint).hostname if self.endpoint else "s3.amazonaws.com"
+        facts["bucket"] = self.bucket
+        return facts
+
+    def _error(self, exc, what):
+        exceptions = self.botocore.exceptions
+        if isinstance(exc, exceptions.ClientError):
+            err = exc.response.get("Error", {})
+            code = err.get("Code", "?")
+            hint = ""
+            if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403", "401", "ExpiredToken"):
+                hint = " (check access_key, secret_key and session_token)"
+            return SourceError(f"{what} failed: {code}: {err.get('Message') or exc}{hint}")
+        if isinstance(exc, exceptions.NoCredentialsError):
+            return SourceError(f"{what} failed: no S3 credentials; set access_key and secret_key or give the node a credential source")
+        if isinstance(exc, (exceptions.EndpointConnectionError, exceptions.ConnectTimeoutError)):
+            return SourceError(f"{what} failed: cannot reach {self.endpoint or 'the S3 endpoint'}: {exc}")
+        return SourceError(f"{what} failed: {exc}")
+
+    def _call(self, what, func, **kwargs):
+        try:
+            return func(**kwargs)
+        except self.botocore.exceptions.BotoCoreError as exc:
+            raise self._error(exc, what) from None
+        except self.botocore.exceptions.ClientError as exc:
+            raise self._error(exc, what) from None
+
+    def listing(self):
+        where = f"s3://{self.bucket}/{self.prefix}"
+        objects = {}
+        token = None
+        while True:
+            kwargs = {"Bucket": self.bucket, "Prefix": self.prefix}
+            if token:
+                kwargs["ContinuationToken"] = token
+            page = self._call(f"listing {where}", self.client.list_objects_v2, **kwargs)
+            for obj in page.get("Contents", []):
+                rel = obj["Key"][len(self.prefix) :]
+                if not rel or rel.endswith("/"):
+                    continue  # directory markers
+                objects[rel] = obj
+            if not page.get("IsTruncated"):
+                break
+            token = page.get("NextContinuationToken")
+        if not objects:
+            raise SourceError(f"no objects under {where}")
+        if self.checksum_file in objects:
+            body = self._call(f"reading {where}{self.checksum_file}", self.client.get_object, Bucket=self.bucket, Key=self.prefix + self.checksum_file)["Body"]
+            sums = parse_sha256sums(body.read().decode("utf-8", "replace"), where + self.checksum_file)
+            files = []
+            for rel in sorted(sums):
+                obj = objects.get(rel)
+                if obj is None:
+                    raise SourceError(f"{where}{self.checksum_file} lists {rel!r}, but there is no such object")
+                files.append(RemoteFile(rel, obj["Size"], "sha256", sums[rel], ref=obj.get("ETag")))
+            skipped = sorted(set(objects) - set(sums) - {self.checksum_file})
+            return Listing(files, derived_revision(files), {"checksums": self.checksum_file}, skipped)
+
+        def head(rel):
+            return self._call(
+                f"reading the checksum of {where}{rel}",
+                self.client.head_object,
+                Bucket=self.bucket,
+                Key=self.prefix + rel,
+                ChecksumMode="ENABLED",
+            )
+
+        rels = sorted(objects)
+        heads = parallel_map(head, rels, self.workers)
+        files = []
+        for rel, meta in zip(rels, heads):
+            value = meta.get("ChecksumSHA256")
+            digest = _b64_to_hex(value) if value else None
+            if not digest or "-" in value or meta.get("ChecksumType", "FULL_OBJECT") != "FULL_OBJECT":
+                raise SourceError(
+                    f"{where}{rel} has no full-object SHA-256 checksum to verify it against: upload a {self.checksum_file} object"
+                    " under the prefix, or upload the objects with a SHA256 checksum"
+                )
+            files.append(RemoteFile(rel, meta["ContentLength"], "sha256", digest, ref=meta.get("ETag")))
+        return Listing(files, derived_revision(files), {"checksums": "object checksums"})
+
+    @contextlib.contextmanager
+    def fetch(self, rf, offset):
+        if rf.size is not None and offset >= rf.size:
+            yield offset, iter(())
+            return
+        kwargs = {"Bucket": self.bucket, "Key": self.prefix + rf.path}
+        if offset:
+            kwargs["Range"] = f"bytes={offset}-"
+        if rf.ref:
+            kwargs["IfMatch"] = rf.ref
+        resp = self._call(f"downloading s3://{self.bucket}/{self.prefix}{rf.path}", self.client.get_object, **kwargs)
+        body = resp["Body"]
+        start = 0
+        if offset and resp.get("ContentRange"):
+            try:
+                start = int(resp["ContentRange"].split(" ", 1)[1].split("-", 1)[0])
+            except (IndexError, ValueError):
+                start = 0
+        try:
+
+            def chunks():
+                try:
+                    while True:
+                        block = body.read(CHUNK)
+                        if not block:
+                            break
+                        yield block
+                except self.botocore.exceptions.BotoCoreError as exc:
+                    raise self._error(exc, f"downloading s3://{self.bucket}/{self.prefix}{rf.path}") from None
+
+            yield start, chunks()
+        finally:
+            body.close()

@@ -1,0 +1,574 @@
+# Copyright (c) 2026 horizon.ai_platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Private: the on-node model store used by the model_sync module.
+
+Not a public API; names and behaviour may change without notice.
+
+Layout of one model under the store root::
+
+    <root>/<name>/
+        <revision>/                    published files, read-only, never changed again
+        <revision>.manifest.json       what was published: paths, sizes, digests, source
+        current -> <revision>          relative symlink, switched by rename()
+        .lock                          flock() serialising syncs of this model
+        .staging/<revision>/partial/   files being transferred (resumed from their size)
+        .staging/<revision>/data/      files transferred and verified, waiting to be published
+        .staging/progress.json         progress of the running sync, for the play to poll
+
+A revision counts as published when both its directory and its manifest exist; the
+manifest is renamed into place last, so a crash in between leaves a directory that the
+next run moves back to staging rather than trusting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import posixpath
+import re
+import shutil
+import stat
+import tempfile
+import time
+
+MANIFEST_SUFFIX = ".manifest.json"
+MANIFEST_FORMAT = 1
+CURRENT = "current"
+STAGING = ".staging"
+LOCK = ".lock"
+PROGRESS = "progress.json"
+CHUNK = 1024 * 1024
+# Space kept free on the store's file system beyond what a sync needs.
+SPACE_RESERVE = 64 * 1024 * 1024
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$")
+_REVISION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$")
+_RESERVED = (CURRENT, STAGING, LOCK)
+
+
+class StoreError(Exception):
+    """A failure with a message meant for the person running the play."""
+
+
+class VerificationError(StoreError):
+    """A file's content does not match the digest the source published for it."""
+
+    def __init__(self, path, algorithm, expected, actual):
+        self.path = path
+        self.algorithm = algorithm
+        self.expected = expected
+        self.actual = actual
+        super().__init__(f"checksum mismatch for {path!r}: the source lists {algorithm} {expected}, the transferred file has {actual}")
+
+
+# --------------------------------------------------------------------------- names and paths
+
+
+def check_name(value, what):
+    """Validate a model name or revision: one path component of safe characters."""
+    if not isinstance(value, str) or not _NAME_RE.match(value) or value in _RESERVED or value.endswith(MANIFEST_SUFFIX):
+        raise StoreError(
+            f"invalid {what} {value!r}: use 1-200 letters, digits, '.', '_', '+' or '-', starting with a letter or digit"
+            f" (and not one of {', '.join(_RESERVED)})"
+        )
+    return value
+
+
+def safe_relpath(path):
+    """Return ``path`` as a normalised relative POSIX path, or raise naming what is wrong.
+
+    Refused before anything is written: empty names, absolute paths, ``..`` or ``.`` components,
+    backslashes, NUL and other control characters, and components the store reserves.
+    """
+    if not isinstance(path, str) or not path:
+        raise StoreError(f"refusing remote file name {path!r}: it is empty")
+    if any(ord(c) < 32 or c == "\x7f" for c in path):
+        raise StoreError(f"refusing remote file name {path!r}: it contains control characters")
+    if "\\" in path:
+        raise StoreError(f"refusing remote file name {path!r}: it contains a backslash")
+    if path.startswith("/"):
+        raise StoreError(f"refusing remote file name {path!r}: it is an absolute path")
+    parts = path.split("/")
+    if any(p in ("..", ".") for p in parts):
+        raise StoreError(f"refusing remote file name {path!r}: it contains a '.' or '..' component")
+    if any(p == "" for p in parts):
+        raise StoreError(f"refusing remote file name {path!r}: it contains an empty component")
+    return posixpath.normpath(path)
+
+
+def check_tree(paths):
+    """Refuse listings where one file name is a directory of another, or names repeat."""
+    seen = set(paths)
+    if len(seen) != len(paths):
+        dupes = sorted({p for p in paths if paths.count(p) > 1})
+        raise StoreError(f"the source lists {dupes[0]!r} more than once")
+    for p in paths:
+        parent = posixpath.dirname(p)
+        while parent:
+            if parent in seen:
+                raise StoreError(f"the source lists {parent!r} both as a file and as the directory of {p!r}")
+            parent = posixpath.dirname(parent)
+
+
+def inside(base, relpath):
+    """Join ``relpath`` under ``base`` and prove the result cannot leave ``base`` through symlinks."""
+    target = os.path.join(base, *relpath.split("/"))
+    real_base = os.path.realpath(base)
+    # Every existing parent must resolve inside the base; symlinks are never followed out.
+    parent = os.path.dirname(target)
+    if os.path.lexists(parent):
+        real_parent = os.path.realpath(parent)
+        if real_parent != real_base and not real_parent.startswith(real_base + os.sep):
+            raise StoreError(f"refusing {relpath!r}: its directory resolves outside {base}")
+    if os.path.islink(target):
+        raise StoreError(f"refusing {relpath!r}: a symbolic link is in its place under {base}")
+    return target
+
+
+# --------------------------------------------------------------------------- checksums
+
+
+def parse_sha256sums(text, origin="SHA256SUMS"):
+    """Parse what ``sha256sum`` writes: ``<64 hex><space><space or *><path>`` per line.
+
+    Returns a dict path -> lower-case hex digest. Blank lines and ``#`` comments are skipped;
+    anything else that does not parse fails naming the line.
+    """
+    sums = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.rstrip("\r")
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if line.startswith("\\"):
+            raise StoreError(f"{origin} line {number}: escaped file names are not supported")
+        match = re.match(r"^([0-9a-fA-F]{64}) [ *](.+)$", line)
+        if not match:
+            raise StoreError(f"{origin} line {number} is not '<sha256>  <path>': {line[:120]!r}")
+        path = match.group(2)
+        if path.startswith("./"):
+            path = path[2:]
+        path = safe_relpath(path)
+        if path in sums and sums[path] != match.group(1).lower():
+            raise StoreError(f"{origin} lists {path!r} twice with different digests")
+        sums[path] = match.group(1).lower()
+    if not sums:
+        raise StoreError(f"{origin} lists no files")
+    return sums
+
+
+def listing_digest(entries):
+    """A stable digest of a file listing: sorted ``<algorithm>:<digest>  <path>`` lines."""
+    h = hashlib.sha256()
+    for path, algorithm, digest in sorted(entries):
+        h.update(f"{algorithm}:{digest}  {path}\n".encode())
+    return h.hexdigest()
+
+
+def new_hasher(algorithm, size=None):
+    """A hash object for a source digest: ``sha256``, or ``git-sha1`` (a git blob id, needs size)."""
+    if algorithm == "sha256":
+        return hashlib.sha256()
+    if algorithm == "git-sha1":
+        h = hashlib.sha1()  # nosec - git's object id, used to match the source, not for security
+        h.update(b"blob %d\0" % size)
+        return h
+    raise StoreError(f"unsupported digest algorithm {algorithm!r}")
+
+
+def hash_file(path, algorithm="sha256", size=None, upto=None):
+    h = new_hasher(algorithm, size if size is not None else os.path.getsize(path))
+    with open(path, "rb") as f:
+        remaining = upto
+        while True:
+            block = f.read(CHUNK if remaining is None else min(CHUNK, remaining))
+            if not block:
+                break
+            h.update(block)
+            if remaining is not None:
+                remaining -= len(block)
+                if remaining <= 0:
+                    break
+    return h
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class RemoteFile:
+    """One file a source offers: where it goes, how big it is and the digest to verify it against."""
+
+    __slots__ = ("algorithm", "digest", "path", "ref", "sha256", "size")
+
+    def __init__(self, path, size, algorithm, digest, ref=None, sha256=None):
+        self.path = safe_relpath(path)
+        self.size = size
+        self.algorithm = algorithm
+        self.digest = digest.lower() if isinstance(digest, str) else digest
+        self.ref = ref  # source-specific: URL, key, blob digest ...
+        self.sha256 = sha256 or (self.digest if algorithm == "sha256" else None)
+
+
+class ModelStore:
+    """One model's directory in the store: revisions, manifests, staging and the current link."""
+
+    def __init__(self, root, name):
+        self.root = root
+        self.name = check_name(name, "model name")
+        self.base = os.path.join(root, name)
+        self.staging_root = os.path.join(self.base, STAGING)
+        self._lock_fd = None
+
+    # ---- reading
+
+    def revision_dir(self, revision):
+        return os.path.join(self.base, revision)
+
+    def manifest_path(self, revision):
+        return os.path.join(self.base, revision + MANIFEST_SUFFIX)
+
+    def current_revision(self):
+        link = os.path.join(self.base, CURRENT)
+        if not os.path.islink(link):
+            return None
+        target = os.readlink(link)
+        if "/" in target or not self.is_published(target):
+            return None
+        return target
+
+    def is_published(self, revision):
+        return os.path.isdir(self.revision_dir(revision)) and os.path.isfile(self.manifest_path(revision))
+
+    def published_revisions(self):
+        """Published revisions, oldest first (by manifest publication time)."""
+        if not os.path.isdir(self.base):
+            return []
+        found = []
+        for entry in os.listdir(self.base):
+            if entry.endswith(MANIFEST_SUFFIX):
+                rev = entry[: -len(MANIFEST_SUFFIX)]
+                if os.path.isdir(self.revision_dir(rev)):
+                    manifest = self.read_manifest(rev)
+                    found.append((manifest.get("published_at", ""), rev))
+        return [rev for _published_at, rev in sorted(found)]
+
+    def read_manifest(self, revision):
+        path = self.manifest_path(revision)
+        try:
+            with open(path, "rb") as f:
+                data = json.loads(f.read().decode("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"cannot read the manifest {path}: {exc}") from None
+        if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT or not isinstance(data.get("files"), list):
+            raise StoreError(f"{path} is not a model_sync manifest (format {MANIFEST_FORMAT})")
+        return data
+
+    def quick_check(self, revision, manifest=None):
+        """Compare a published revision with its manifest by metadata only (no hashing).
+
+        Returns ``(path, problem)`` pairs, none when every file has the size and modification time
+        the manifest recorded and no file is missing.
+        """
+        manifest = manifest or self.read_manifest(revision)
+        base = self.revision_dir(revision)
+        problems = []
+        for entry in manifest["files"]:
+            target = os.path.join(base, *entry["path"].split("/"))
+            try:
+                st = os.lstat(target)
+            except OSError:
+                problems.append((entry["path"], "missing"))
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                problems.append((entry["path"], "not a regular file"))
+            elif st.st_size != entry["size"]:
+                problems.append((entry["path"], f"size {st.st_size}, manifest {entry['size']}"))
+            elif st.st_mtime_ns != entry["mtime_ns"]:
+                problems.append((entry["path"], "modified since it was published"))
+        return problems
+
+    def full_check(self, revision, manifest=None):
+        """Rehash every file of a published revision against its manifest."""
+        manifest = manifest or self.read_manifest(revision)
+        problems = self.quick_check(revision, manifest)
+        if problems:
+            return problems
+        base = self.revision_dir(revision)
+        for entry in manifest["files"]:
+            digest = hash_file(os.path.join(base, *entry["path"].split("/"))).hexdigest()
+            if digest != entry["sha256"]:
+                problems.append((entry["path"], f"sha256 {digest}, manifest {entry['sha256']}"))
+        return problems
+
+    # ---- locking and staging
+
+    def lock(self, timeout):
+        """Take this model's lock, waiting up to ``timeout`` seconds for another sync to finish."""
+        os.makedirs(self.base, exist_ok=True)
+        fd = os.open(os.path.join(self.base, LOCK), os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    os.close(fd)
+                    raise
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise StoreError(f"another sync of {self.name!r} holds {os.path.join(self.base, LOCK)} (waited {timeout} s)") from None
+                time.sleep(0.2)
+        self._lock_fd = fd
+
+    def unlock(self):
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def staging_dir(self, revision):
+        return os.path.join(self.staging_root, revision)
+
+    def prepare_staging(self, revision):
+        """Create the staging directories for ``revision``; move back an unconfirmed publish."""
+        stage = self.staging_dir(revision)
+        rev_dir = self.revision_dir(revision)
+        if os.path.isdir(rev_dir) and not os.path.isfile(self.manifest_path(revision)):
+            # A crash between the directory rename and the manifest rename: not trusted as
+            # published, but its files are good candidates to resume from.
+            if os.path.isdir(os.path.join(stage, "data")):
+                shutil.rmtree(rev_dir)
+            else:
+                os.makedirs(stage, exist_ok=True)
+                os.rename(rev_dir, os.path.join(stage, "data"))
+        for sub in ("partial", "data"):
+            os.makedirs(os.path.join(stage, sub), exist_ok=True)
+        return stage
+
+    def staged_bytes(self, revision, files):
+        """Bytes of ``files`` already in staging (partial or complete), to resume from."""
+        stage = self.staging_dir(revision)
+        total = 0
+        for rf in files:
+            for sub in ("data", "partial"):
+                path = os.path.join(stage, sub, *rf.path.split("/"))
+                try:
+                    size = os.lstat(path).st_size
+                except OSError:
+                    continue
+                total += min(size, rf.size) if rf.size is not None else size
+                break
+        return total
+
+    def clean_staging(self, keep=None):
+        """Remove staging areas of revisions other than ``keep``."""
+        if not os.path.isdir(self.staging_root):
+            return
+        for entry in os.listdir(self.staging_root):
+            if entry in (keep, PROGRESS):
+                continue
+            path = os.path.join(self.staging_root, entry)
+            if os.path.isdir(path) and not os.path.islink(path):
+                make_writable(path)
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
+
+    # ---- publishing
+
+    def publish(self, revision, files, source, extra=None):
+        """Publish the verified files staged for ``revision`` and switch ``current`` to it.
+
+        ``files`` are manifest entries (path, size, sha256, and the source digest); every one must
+        be in ``.staging/<revision>/data``. Files are made read-only, flushed to disk, and the
+        directory and manifest renamed into place; then the ``current`` link is replaced.
+        """
+        stage = self.staging_dir(revision)
+        data = os.path.join(stage, "data")
+        entries = []
+        for entry in sorted(files, key=lambda e: e["path"]):
+            path = os.path.join(data, *entry["path"].split("/"))
+            st = os.lstat(path)
+            if not stat.S_ISREG(st.st_mode) or st.st_size != entry["size"]:
+                raise StoreError(f"staged file {path} is not the verified file (size {st.st_size}, expected {entry['size']})")
+            if st.st_mode & 0o222:
+                os.chmod(path, 0o444)
+            with open(path, "rb") as f:
+                os.fsync(f.fileno())
+            st = os.lstat(path)
+            record = dict(entry)
+            record["mtime_ns"] = st.st_mtime_ns
+            entries.append(record)
+        # Remove anything staged that the revision does not list (an older attempt's leftovers).
+        wanted = {e["path"] for e in entries}
+        for dirpath, _dirnames, filenames in os.walk(data):
+            for fn in filenames:
+                rel = os.path.relpath(os.path.join(dirpath, fn), data).replace(os.sep, "/")
+                if rel not in wanted:
+                    os.unlink(os.path.join(dirpath, fn))
+        manifest = {
+            "format": MANIFEST_FORMAT,
+            "name": self.name,
+            "revision": revision,
+            "source": source,
+            "published_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) + f".{time.time_ns() % 1000000000:09d}",
+            "files": entries,
+            "bytes": sum(e["size"] for e in entries),
+        }
+        if extra:
+            manifest.update(extra)
+        manifest_tmp = os.path.join(stage, "manifest.json")
+        write_file(manifest_tmp, (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode("utf-8"), 0o444)
+        rev_dir = self.revision_dir(revision)
+        if os.path.lexists(rev_dir):
+            # Only reached when repairing a damaged revision: set the old one aside first.
+            trash = os.path.join(self.staging_root, ".trash-" + revision)
+            make_writable(rev_dir)
+            if os.path.lexists(trash):
+                shutil.rmtree(trash)
+            os.rename(rev_dir, trash)
+        os.chmod(data, 0o755)
+        os.rename(data, rev_dir)
+        os.rename(manifest_tmp, self.manifest_path(revision))
+        fsync_dir(self.base)
+        self.set_current(revision)
+        trash = os.path.join(self.staging_root, ".trash-" + revision)
+        if os.path.lexists(trash):
+            make_writable(trash)
+            shutil.rmtree(trash)
+        shutil.rmtree(stage, ignore_errors=True)
+        return manifest
+
+    def set_current(self, revision):
+        link = os.path.join(self.base, CURRENT)
+        tmp = os.path.join(self.base, f".{CURRENT}.{os.getpid()}")
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        os.symlink(revision, tmp)
+        os.rename(tmp, link)
+        fsync_dir(self.base)
+
+    def prune(self, keep, dry_run=False):
+        """Remove the oldest published revisions beyond ``keep``; never the current one."""
+        if not keep or keep < 1:
+            return []
+        current = self.current_revision()
+        revisions = self.published_revisions()
+        removable = [r for r in revisions if r != current]
+        excess = len(revisions) - keep
+        victims = removable[: max(excess, 0)]
+        if not dry_run:
+            for rev in victims:
+                # The manifest goes first: without it the directory is no longer published.
+                os.unlink(self.manifest_path(rev))
+                fsync_dir(self.base)
+                make_writable(self.revision_dir(rev))
+                shutil.rmtree(self.revision_dir(rev))
+        return victims
+
+
+# --------------------------------------------------------------------------- small file-system helpers
+
+
+def write_file(path, content, mode=0o644, sync=True):
+    """Write ``content`` to ``path`` through a temporary file in the same directory and a rename."""
+    directory = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+            if sync:
+                f.flush()
+                os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.rename(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def fsync_dir(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def make_writable(path):
+    """Give the owner write permission on a tree's directories so it can be removed.
+
+    Files are left alone: removing a file needs write permission on its directory only, and a
+    published file may be a hard link shared with another revision that must stay read-only.
+    """
+    for dirpath, _dirnames, _filenames in os.walk(path):
+        os.chmod(dirpath, 0o755)
+
+
+def free_bytes(path):
+    """Free bytes available to unprivileged users on the file system holding ``path``."""
+    probe = path
+    while not os.path.exists(probe):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    st = os.statvfs(probe)
+    return st.f_bavail * st.f_frsize
+
+
+def human_bytes(n):
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+class Progress:
+    """Writes the running sync's progress as JSON at most once a second, for the play to poll."""
+
+    def __init__(self, path, total_bytes, total_files, interval=1.0):
+        self.path = path
+        self.total_bytes = total_bytes
+        self.total_files = total_files
+        self.done_bytes = 0
+        self.done_files = 0
+        self.interval = interval
+        self.started = time.monotonic()
+        self._last = 0.0
+        self.state = "transferring"
+
+    def add(self, nbytes):
+        self.done_bytes += nbytes
+        self.maybe_write()
+
+    def file_done(self):
+        self.done_files += 1
+        self.maybe_write()
+
+    def maybe_write(self, force=False):
+        now = time.monotonic()
+        if not self.path or (not force and now - self._last < self.interval):
+            return
+        self._last = now
+        elapsed = max(now - self.started, 1e-6)
+        doc = {
+            "state": self.state,
+            "bytes_total": self.total_bytes,
+            "bytes_done": self.done_bytes,
+            "files_total": self.total_files,
+            "files_done": self.done_files,
+            "elapsed_s": round(elapsed, 1),
+            "bytes_per_s": int(self.done_bytes / elapsed),
+            "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        # Progress is advisory: a full disk must fail the transfer, not this file.
+        with contextlib.suppress(OSError):
+            write_file(self.path, (json.dumps(doc) + "\n").encode("utf-8"), sync=False)

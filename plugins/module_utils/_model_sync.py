@@ -1,0 +1,425 @@
+# Copyright (c) 2026 horizon.ai_platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Private: the model_sync engine - plan, transfer, verify, publish.
+
+Not a public API. ``sync()`` takes a source (see ``_model_sources``) and the module's
+parameters and returns the module's result; it never prints and never exits, so it can be
+driven from unit tests as well as from the module.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+from ansible_collections.horizon.ai_platform.plugins.module_utils._model_sources import match_patterns
+from ansible_collections.horizon.ai_platform.plugins.module_utils._model_store import (
+    PROGRESS,
+    SPACE_RESERVE,
+    ModelStore,
+    Progress,
+    StoreError,
+    VerificationError,
+    check_name,
+    check_tree,
+    free_bytes,
+    hash_file,
+    human_bytes,
+    inside,
+    listing_digest,
+    new_hasher,
+)
+
+
+class Stopped(Exception):
+    """Another transfer failed; this one stops where it is, keeping its partial file."""
+
+
+def check_boundary(source, params):
+    """The data-boundary gate: runs before any byte of the model is requested.
+
+    ``source.boundary_facts()`` says where the bytes would come from (scheme, host, region,
+    bucket). Today nothing is refused here; the regional data-boundary policy plugs in at this
+    point and raises ``StoreError`` naming the rule that forbids the source.
+    """
+    return source.boundary_facts()
+
+
+def sums_lines(entries):
+    """Checksum-list text for a diff: ``<digest>  <path>`` per file, sorted by path."""
+    lines = []
+    for e in sorted(entries, key=lambda e: e["path"]):
+        digest = e.get("digest") or e.get("sha256") or "-"
+        lines.append(f"{digest}  {e['path']}\n")
+    return "".join(lines)
+
+
+def listing_entries(files):
+    return [{"path": f.path, "size": f.size, "algorithm": f.algorithm, "digest": f.digest} for f in files]
+
+
+class Syncer:
+    def __init__(self, params, source, check_mode=False, warn=None):
+        self.params = params
+        self.source = source
+        self.check_mode = check_mode
+        self.warn = warn or (lambda msg: None)
+        self.store = ModelStore(params["dest"], params["name"])
+        self.result = {"changed": False, "source": source.describe()}
+        self._stop = threading.Event()
+        self._progress_lock = threading.Lock()
+        self.progress = None
+
+    # ------------------------------------------------------------------ planning
+
+    def select(self, listing):
+        allow = self.params.get("allow_patterns")
+        ignore = self.params.get("ignore_patterns")
+        files = [f for f in listing.files if match_patterns(f.path, allow, ignore)]
+        if not files:
+            raise StoreError(f"no file of {self.source.describe()} matches allow_patterns {allow} and ignore_patterns {ignore}")
+        check_tree([f.path for f in files])
+        return files
+
+    def reuse_index(self, damaged=None):
+        """Files already published for this model, by digest: candidates to hard-link, not transfer.
+
+        Files that fail the metadata check, or that ``damaged`` names as ``(revision, path)``, lend nothing.
+        """
+        damaged = damaged or set()
+        index = {}
+        for rev in self.store.published_revisions():
+            try:
+                manifest = self.store.read_manifest(rev)
+            except StoreError:
+                continue
+            bad = {path for path, _problem in self.store.quick_check(rev, manifest)}
+            base = self.store.revision_dir(rev)
+            for e in manifest["files"]:
+                if e["path"] in bad or (rev, e["path"]) in damaged:
+                    continue
+                path = os.path.join(base, *e["path"].split("/"))
+                index.setdefault(("sha256", e["sha256"]), (path, e))
+                if e.get("algorithm") and e.get("digest"):
+                    index.setdefault((e["algorithm"], e["digest"]), (path, e))
+                if e.get("source_stat"):
+                    index.setdefault(("stat", e["path"], e["source_stat"]), (path, e))
+        return index
+
+    # ------------------------------------------------------------------ transfer
+
+    def _add_progress(self, nbytes):
+        with self._progress_lock:
+            self.progress.add(nbytes)
+
+    def transfer(self, rf, stage):
+        """Transfer one file into ``stage/partial``, verify it, and move it to ``stage/data``."""
+        partial = inside(os.path.join(stage, "partial"), rf.path)
+        final = inside(os.path.join(stage, "data"), rf.path)
+        os.makedirs(os.path.dirname(partial), exist_ok=True)
+        os.makedirs(os.path.dirname(final), exist_ok=True)
+        retried = False
+        while True:
+            offset = os.path.getsize(partial) if os.path.isfile(partial) else 0
+            if rf.size is not None and offset > rf.size:
+                offset = 0
+            algo = rf.algorithm if rf.digest else "sha256"
+            verify = new_hasher(algo, rf.size)
+            sha = verify if algo == "sha256" else new_hasher("sha256")
+            if offset:
+                with open(partial, "rb") as f:
+                    remaining = offset
+                    while remaining:
+                        block = f.read(min(1 << 20, remaining))
+                        if not block:
+                            break
+                        verify.update(block)
+                        if sha is not verify:
+                            sha.update(block)
+                        remaining -= len(block)
+            written = offset
+            with self.source.fetch(rf, offset) as (start, chunks):
+                if start not in (offset, 0):
+                    raise StoreError(f"{rf.path}: asked the source for bytes from {offset} on, it sent them from {start}")
+                mode = "ab" if start == offset and offset else "wb"
+                if start != offset:
+                    # The source ignored the range request: start the file over.
+                    self._add_progress(-offset)
+                    verify = new_hasher(algo, rf.size)
+                    sha = verify if algo == "sha256" else new_hasher("sha256")
+                    written = 0
+                with open(partial, mode) as out:
+                    for block in chunks:
+                        if self._stop.is_set():
+                            raise Stopped()
+                        out.write(block)
+                        verify.update(block)
+                        if sha is not verify:
+                            sha.update(block)
+                        written += len(block)
+                        self._add_progress(len(block))
+            if rf.size is not None and written != rf.size:
+                raise StoreError(f"{rf.path}: the source sent {written} bytes, expected {rf.size}; run the sync again to resume")
+            actual = verify.hexdigest()
+            if rf.digest and actual != rf.digest:
+                if offset and not retried:
+                    # The partial file from an earlier run may hold bytes that never reached the
+                    # disk intact (a crash): fetch the whole file once more before giving up.
+                    self.warn(f"{rf.path}: the resumed file did not verify; transferring it again from the start")
+                    self._add_progress(-written)
+                    os.unlink(partial)
+                    retried = True
+                    continue
+                os.unlink(partial)
+                raise VerificationError(rf.path, rf.algorithm, rf.digest, actual)
+            os.rename(partial, final)
+            with self._progress_lock:
+                self.progress.file_done()
+            return entry_for(rf, written, sha.hexdigest())
+
+    def verify_staged(self, rf, path):
+        """A complete file left in staging by an interrupted run: rehash it before trusting it."""
+        algo = rf.algorithm if rf.digest else "sha256"
+        size = os.path.getsize(path)
+        if rf.size is not None and size != rf.size:
+            return None
+        h = hash_file(path, algo, size)
+        if rf.digest and h.hexdigest() != rf.digest:
+            return None
+        sha = h.hexdigest() if algo == "sha256" else hash_file(path).hexdigest()
+        return entry_for(rf, size, sha)
+
+    # ------------------------------------------------------------------ the run
+
+    def run(self):
+        p = self.params
+        store = self.store
+        boundary = check_boundary(self.source, p)
+        listing = self.source.listing()
+        files = self.select(listing)
+        revision = check_name(p.get("revision_name") or listing.revision, "revision")
+        self.result.update(revision=revision, path=store.revision_dir(revision), current=os.path.join(store.base, "current"))
+        if listing.skipped:
+            self.warn(f"{len(listing.skipped)} object(s) at the source are not listed in its checksum file and were skipped, e.g. {listing.skipped[0]!r}")
+        if not self.check_mode:
+            store.lock(p.get("lock_timeout", 600))
+        try:
+            return self._run_locked(listing, files, revision, boundary)
+        finally:
+            store.unlock()
+            self.source.close()
+
+    def _run_locked(self, listing, files, revision, boundary):
+        p = self.params
+        store = self.store
+        current = store.current_revision()
+        before_manifest = store.read_manifest(current) if current else None
+        self.result["previous_revision"] = current
+        wanted = listing_entries(files)
+        repair = False
+        damaged = set()
+
+        if store.is_published(revision):
+            manifest = store.read_manifest(revision)
+            same = manifest.get("listing_digest") == listing_digest_of(files)
+            if not same:
+                raise StoreError(
+                    f"revision {revision!r} of {store.name!r} is already published with other content; revisions are immutable:"
+                    " give a new revision name, or remove the old one"
+                )
+            problems = store.full_check(revision, manifest) if p.get("verify") == "full" else store.quick_check(revision, manifest)
+            if not problems:
+                return self._finish_unchanged(revision, manifest, current, before_manifest)
+            repair = True
+            first = "%s: %s" % problems[0]
+            self.warn(f"published revision {revision!r} is damaged ({first}{' ...' if len(problems) > 1 else ''}); repairing it")
+            self.result["repaired"] = [path for path, _problem in problems]
+            damaged = {(revision, path) for path, _problem in problems}
+
+        # Work out what needs transferring.
+        if hasattr(self.source, "complete"):
+            self.source.complete(files)
+        index = self.reuse_index(damaged)
+        stage = store.staging_dir(revision)
+        plan_transfer, plan_link, plan_staged = [], [], []
+        for rf in files:
+            staged = os.path.join(stage, "data", *rf.path.split("/"))
+            if os.path.isfile(staged) and not os.path.islink(staged):
+                plan_staged.append((rf, staged))
+                continue
+            # Without a published digest (a plain directory) the same path, size and time stand in.
+            key = (rf.algorithm, rf.digest) if rf.digest else ("stat", rf.path, source_stat(rf))
+            hit = index.get(key)
+            if hit and (rf.size is None or hit[1]["size"] == rf.size):
+                plan_link.append((rf, hit))
+            else:
+                plan_transfer.append(rf)
+        total = sum(f.size or 0 for f in files)
+        to_transfer = sum(f.size or 0 for f in plan_transfer)
+        resumable = store.staged_bytes(revision, plan_transfer) if os.path.isdir(stage) else 0
+        self.result.update(
+            files=len(files),
+            bytes=total,
+            transferred_bytes=to_transfer - resumable if self.check_mode else 0,
+            reused_bytes=sum(rf.size or 0 for rf, _hit in plan_link),
+            resumed_bytes=resumable,
+            changed=True,
+        )
+        if p.get("diff"):
+            self.result["diff"] = {
+                "before_header": f"{store.base}/{current or '(none)'}",
+                "after_header": f"{store.base}/{revision}",
+                "before": sums_lines(before_manifest["files"]) if before_manifest else "",
+                "after": sums_lines(wanted),
+            }
+        if self.check_mode:
+            self.result["pruned"] = self._prune_plan(revision, dry_run=True)
+            return self.result
+
+        need = to_transfer - resumable + SPACE_RESERVE
+        free = free_bytes(store.base)
+        if to_transfer - resumable > 0 and free < need:
+            raise StoreError(
+                f"not enough free space for {store.name!r} under {store.base}: the sync needs {human_bytes(to_transfer - resumable)}"
+                f" (+{human_bytes(SPACE_RESERVE)} reserve), the file system has {human_bytes(free)}; nothing was downloaded"
+            )
+
+        stage = store.prepare_staging(revision)
+        store.clean_staging(keep=revision)
+        progress_path = os.path.join(store.staging_root, PROGRESS)
+        self.progress = Progress(progress_path, total, len(files))
+        self.progress.done_bytes = total - to_transfer + resumable
+        self.result["progress_file"] = progress_path
+        entries = []
+
+        for rf, staged in plan_staged:
+            entry = self.verify_staged(rf, staged)
+            if entry is None:
+                os.unlink(staged)
+                plan_transfer.append(rf)
+            else:
+                entries.append(entry)
+        for rf, (src_path, e) in plan_link:
+            target = inside(os.path.join(stage, "data"), rf.path)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            try:
+                os.link(src_path, target)
+            except OSError:
+                plan_transfer.append(rf)
+                continue
+            entries.append(entry_for(rf, e["size"], e["sha256"]))
+        self.progress.maybe_write(force=True)
+
+        before = self.progress.done_bytes
+        entries.extend(self._transfer_all(plan_transfer, stage))
+        self.result["transferred_bytes"] = self.progress.done_bytes - before
+        self.progress.state = "publishing"
+        self.progress.maybe_write(force=True)
+
+        extra = {"listing_digest": listing_digest_of(files), "source_info": listing.info, "boundary": boundary}
+        manifest = store.publish(revision, entries, self.source.describe(), extra)
+        self.result["manifest"] = store.manifest_path(revision)
+        self.result["pruned"] = self._prune_plan(revision, dry_run=False)
+        self.progress.state = "done"
+        self.progress.maybe_write(force=True)
+        self.result["repaired"] = self.result.get("repaired", []) if repair else []
+        self.result["bytes"] = manifest["bytes"]
+        return self.result
+
+    def _transfer_all(self, files, stage):
+        if not files:
+            return []
+        entries = []
+        workers = max(1, min(self.params.get("parallel", 4), len(files)))
+        # Large files first, so one big file does not start last and finish alone.
+        order = sorted(files, key=lambda f: -(f.size or 0))
+        errors = []
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(self.transfer, rf, stage) for rf in order]
+            for fut in as_completed(futures):
+                try:
+                    entries.append(fut.result())
+                except Stopped:
+                    pass
+                except Exception as exc:  # the first real failure stops the others
+                    self._stop.set()
+                    errors.append(exc)
+        if errors:
+            exc = errors[0]
+            if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+                raise StoreError(
+                    f"the disk holding {self.store.base} filled up during the transfer ({exc}); nothing was published and"
+                    " the previous revision is still current; the partial files are kept to resume once space is freed"
+                )
+            if isinstance(exc, StoreError):
+                raise exc
+            if isinstance(exc, OSError):
+                raise StoreError(f"transfer failed: {exc}; nothing was published, the next run resumes")
+            raise exc
+        return entries
+
+    def _finish_unchanged(self, revision, manifest, current, before_manifest):
+        store = self.store
+        changed = current != revision
+        self.result.update(
+            files=len(manifest["files"]),
+            bytes=manifest["bytes"],
+            transferred_bytes=0,
+            reused_bytes=0,
+            resumed_bytes=0,
+            manifest=store.manifest_path(revision),
+            changed=changed,
+        )
+        if changed and self.params.get("diff"):
+            self.result["diff"] = {
+                "before_header": f"{store.base}/{current or '(none)'}",
+                "after_header": f"{store.base}/{revision}",
+                "before": sums_lines(before_manifest["files"]) if before_manifest else "",
+                "after": sums_lines(manifest["files"]),
+            }
+        if changed and not self.check_mode:
+            store.set_current(revision)
+        pruned = self._prune_plan(revision, dry_run=self.check_mode)
+        self.result["pruned"] = pruned
+        if pruned:
+            self.result["changed"] = True
+        if not self.check_mode:
+            store.clean_staging(keep=None)
+        return self.result
+
+    def _prune_plan(self, revision, dry_run):
+        keep = self.params.get("keep_revisions") or 0
+        if keep < 1:
+            return []
+        if dry_run:
+            revisions = self.store.published_revisions()
+            if revision not in revisions:
+                revisions.append(revision)
+            current = revision
+            removable = [r for r in revisions if r != current]
+            return removable[: max(len(revisions) - keep, 0)]
+        return self.store.prune(keep)
+
+
+def source_stat(rf):
+    return "%s:%s" % tuple(rf.ref) if rf.ref and not rf.digest else None
+
+
+def entry_for(rf, size, sha256):
+    """A manifest entry for a verified file."""
+    entry = {"path": rf.path, "size": size, "sha256": sha256, "algorithm": rf.algorithm, "digest": rf.digest or sha256}
+    if not rf.digest and rf.ref:
+        entry["source_stat"] = source_stat(rf)
+    return entry
+
+
+def listing_digest_of(files):
+    """Digest of what a revision is made of; files without a published digest count by size and time."""
+    return listing_digest((f.path, f.algorithm, f.digest) if f.digest else (f.path, "stat", source_stat(f) or "") for f in files)
+
+
+def sync(params, source, check_mode=False, warn=None):
+    return Syncer(params, source, check_mode, warn).run()

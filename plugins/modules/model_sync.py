@@ -1,0 +1,377 @@
+#!/usr/bin/python
+# Copyright (c) 2026 horizon.ai_platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: model_sync
+short_description: Deliver a model's files to a node from the operator's own source, verified and atomically
+version_added: 0.1.0
+description:
+  - Copies the files of a model from a local or network path, a plain HTTP(S) mirror, an S3-compatible object store,
+    a Hugging Face Hub or a mirror of it, or an OCI registry into a local model store, and publishes them as an
+    immutable revision.
+  - "Layout: C(<dest>/<name>/<revision>/) holds the files, read-only; C(<dest>/<name>/<revision>.manifest.json) beside it
+    lists every file's path, size and SHA-256 with the source, revision and time; C(<dest>/<name>/current) is a symbolic
+    link to the newest verified revision, replaced atomically."
+  - Every file is verified against the digest its source publishes before the revision is published. Files are
+    transferred into C(<dest>/<name>/.staging/), verified, and published with a rename; nothing half-written is ever
+    visible under a revision, and a failure leaves the previous revision current and untouched.
+  - An interrupted sync (lost network, killed process, reboot) resumes on the next run from the bytes already on disk.
+  - A second run with nothing changed decides so from the manifest and the files' size and modification time, without
+    hashing them again, and reports no change.
+author:
+  - horizon.ai_platform maintainers (@horizon-ai-platform)
+extends_documentation_fragment:
+  - horizon.ai_platform.attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Reads the source's listing, reports what would be transferred and whether anything would change; writes nothing,
+        not even the lock file.
+  diff_mode:
+    support: full
+    details:
+      - Shows the file list of the current and of the new revision as checksum lists (C(<digest>  <path>)).
+  idempotent:
+    support: full
+options:
+  src:
+    description:
+      - Where the model comes from, as a URI.
+      - V(file:///path) - a directory, on a local or network file system. When it holds O(checksum_file), that file defines
+        the model and every file is verified against it; otherwise every regular file under the directory is copied and
+        its digest computed while it is read.
+      - V(https://host/path/) or V(http://host/path/) - a plain mirror, a directory whose root holds O(checksum_file) in
+        the format C(sha256sum) writes, with paths relative to that root; each file is fetched from C(<src>/<path>).
+      - V(s3://bucket/prefix) - objects under a prefix of any S3-compatible store, through boto3. A O(checksum_file)
+        object under the prefix defines the model; without one every object must carry a full-object SHA-256 checksum.
+    type: str
+    required: true
+  name:
+    description:
+      - Name of the model in the store, one directory name (letters, digits, C(.), C(_), C(+), C(-)).
+    type: str
+    required: true
+  dest:
+    description:
+      - Root directory of the model store.
+    type: path
+    default: /var/lib/horizon/models
+  revision:
+    description:
+      - Name of the revision directory to publish.
+      - By default it is derived from the source, the first 16 hexadecimal digits of a SHA-256 over the source's checksum
+        list, so the same content always lands in the same revision and new content in a new one.
+      - A revision, once published, is immutable. Naming a published revision while the source holds other content fails.
+    type: str
+  checksum_file:
+    description:
+      - Name of the checksum list at the root of a V(file://), V(http(s\)://) or V(s3://) source.
+    type: str
+    default: SHA256SUMS
+  allow_patterns:
+    description:
+      - Shell-style patterns; when given, only files whose path matches one of them are synced.
+      - A pattern also matches the files below a directory it names.
+    type: list
+    elements: str
+  ignore_patterns:
+    description:
+      - Shell-style patterns of files not to sync, for example V(*.bin) and V(*.pth) where V(*.safetensors) hold the same
+        weights.
+    type: list
+    elements: str
+  endpoint_url:
+    description:
+      - URL of an S3-compatible endpoint for V(s3://) sources, such as Ceph RGW or MinIO. Path-style addressing is used
+        whenever it is set.
+    type: str
+    aliases: [endpoint]
+  region:
+    description:
+      - Region of the V(s3://) source's bucket.
+    type: str
+  access_key:
+    description:
+      - Access key ID for V(s3://) sources. When neither it nor O(secret_key) is set, boto3 looks for credentials as it
+        always does (environment, shared files, instance metadata).
+    type: str
+    aliases: [aws_access_key_id]
+  secret_key:
+    description:
+      - Secret access key for V(s3://) sources.
+    type: str
+    aliases: [aws_secret_access_key]
+  session_token:
+    description:
+      - Session token for temporary V(s3://) credentials.
+    type: str
+    aliases: [aws_session_token]
+  username:
+    description:
+      - User name for HTTP basic authentication on V(http(s\)://) mirrors.
+    type: str
+  password:
+    description:
+      - Password for O(username).
+    type: str
+  token:
+    description:
+      - Bearer token sent to V(http(s\)://) mirrors.
+    type: str
+  validate_certs:
+    description:
+      - Whether to verify TLS certificates of the source.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - PEM file of certificate authorities to trust for the source, for mirrors behind a private CA.
+    type: path
+  parallel:
+    description:
+      - How many files to transfer at the same time.
+    type: int
+    default: 4
+  timeout:
+    description:
+      - Seconds to wait for the source to connect or to send the next bytes.
+    type: int
+    default: 60
+  keep_revisions:
+    description:
+      - How many published revisions of the model to keep, the current one included; older ones are removed after a
+        successful sync. The current revision is never removed.
+      - V(0) keeps every revision.
+    type: int
+    default: 0
+  verify:
+    description:
+      - How a published revision is checked before it is declared unchanged.
+      - V(quick) compares each file's size and modification time with the manifest.
+      - V(full) hashes every file again. Either way, damaged files are fetched again and the revision republished.
+    type: str
+    choices: [quick, full]
+    default: quick
+  lock_timeout:
+    description:
+      - Seconds to wait for another sync of the same model on the node to finish.
+    type: int
+    default: 600
+notes:
+  - Remote file names that are absolute, contain C(..) or C(.) components, control characters or backslashes, name one
+    file both as a file and as a directory, or would lead out of the revision directory through a symbolic link are
+    refused before anything is written.
+  - Free space is checked before the first byte is downloaded; the sync needs the bytes it has left to transfer plus
+    64 MiB. Files unchanged since an earlier revision are hard-linked from it and cost no space and no transfer.
+  - A resumed file that fails verification is transferred once more from its start before the sync fails, in case the
+    bytes already on disk were damaged by a crash.
+  - While a sync runs, C(<dest>/<name>/.staging/progress.json) holds its progress (bytes and files done and in total,
+    rate), rewritten at most once a second; run the task with C(async) and read the file to follow a long transfer.
+  - Credentials are never logged, returned or written to the manifest; the source is recorded without user name,
+    password or query string.
+requirements:
+  - boto3 for V(s3://) sources.
+seealso:
+  - name: sha256sum
+    description: The checksum list format of plain mirrors.
+    link: https://www.gnu.org/software/coreutils/manual/html_node/sha2-utilities.html
+"""
+
+EXAMPLES = r"""
+- name: Sync a model from the regional HTTP mirror
+  horizon.ai_platform.model_sync:
+    src: https://models.eu-west.example.com/llama-3.1-8b-instruct/
+    name: llama-3.1-8b-instruct
+    ca_path: /etc/pki/tls/certs/corp-ca.pem
+
+- name: Sync from the in-region object store, keeping two revisions
+  horizon.ai_platform.model_sync:
+    src: s3://models/mistral-7b-instruct/v0.3
+    name: mistral-7b-instruct
+    endpoint_url: https://rgw.dc1.example.com
+    region: eu-central-1
+    access_key: "{{ vault_models_access_key }}"
+    secret_key: "{{ vault_models_secret_key }}"
+    keep_revisions: 2
+    ignore_patterns: ["*.bin", "*.pth"]
+
+- name: Sync a long transfer in the background and show its progress
+  horizon.ai_platform.model_sync:
+    src: file:///mnt/models/granite-3.1-8b
+    name: granite-3.1-8b
+  async: 7200
+  poll: 30
+"""
+
+RETURN = r"""
+path:
+  description: The published revision's directory.
+  returned: always
+  type: str
+  sample: /var/lib/horizon/models/llama-3.1-8b-instruct/3f1c2a9e0b7d4c55
+current:
+  description: The symbolic link that points at the current revision; point the serving stack here.
+  returned: always
+  type: str
+  sample: /var/lib/horizon/models/llama-3.1-8b-instruct/current
+revision:
+  description: The revision now current.
+  returned: always
+  type: str
+  sample: 3f1c2a9e0b7d4c55
+previous_revision:
+  description: The revision that was current before this run, or V(null).
+  returned: always
+  type: str
+  sample: 9ab07e52c1d3f640
+manifest:
+  description: Path of the revision's manifest.
+  returned: success
+  type: str
+  sample: /var/lib/horizon/models/llama-3.1-8b-instruct/3f1c2a9e0b7d4c55.manifest.json
+files:
+  description: Number of files in the revision.
+  returned: success
+  type: int
+  sample: 12
+bytes:
+  description: Total size of the revision's files.
+  returned: success
+  type: int
+  sample: 16060617648
+transferred_bytes:
+  description: Bytes downloaded by this run (in check mode, that a run would download).
+  returned: success
+  type: int
+  sample: 16060617648
+reused_bytes:
+  description: Bytes hard-linked from revisions already published instead of being transferred.
+  returned: success
+  type: int
+  sample: 0
+resumed_bytes:
+  description: Bytes already in staging from an interrupted run, not transferred again.
+  returned: success
+  type: int
+  sample: 1073741824
+pruned:
+  description: Revisions removed (in check mode, that would be removed) because of O(keep_revisions).
+  returned: success
+  type: list
+  elements: str
+  sample: [9ab07e52c1d3f640]
+repaired:
+  description: Files of a damaged published revision that were fetched again.
+  returned: when a published revision was damaged
+  type: list
+  elements: str
+  sample: [model-00001-of-00004.safetensors]
+source:
+  description: The source, without credentials.
+  returned: always
+  type: str
+  sample: s3://models/mistral-7b-instruct/v0.3
+progress_file:
+  description: Where the progress of the transfer was written.
+  returned: when files were transferred
+  type: str
+  sample: /var/lib/horizon/models/llama-3.1-8b-instruct/.staging/progress.json
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.horizon.ai_platform.plugins.module_utils._model_sources import (
+    FileSource,
+    HttpSource,
+    S3Source,
+    redact,
+    scheme_of,
+)
+from ansible_collections.horizon.ai_platform.plugins.module_utils._model_store import StoreError
+from ansible_collections.horizon.ai_platform.plugins.module_utils._model_sync import sync
+
+try:
+    import boto3
+    import botocore
+    import botocore.config
+    import botocore.exceptions
+except ImportError:
+    BOTO3_IMPORT_ERROR = traceback.format_exc()
+    boto3 = botocore = None
+else:
+    BOTO3_IMPORT_ERROR = None
+
+
+def argument_spec():
+    return dict(
+        src=dict(type="str", required=True),
+        name=dict(type="str", required=True),
+        dest=dict(type="path", default="/var/lib/horizon/models"),
+        revision=dict(type="str"),
+        checksum_file=dict(type="str", default="SHA256SUMS"),
+        allow_patterns=dict(type="list", elements="str"),
+        ignore_patterns=dict(type="list", elements="str"),
+        endpoint_url=dict(type="str", aliases=["endpoint"]),
+        region=dict(type="str"),
+        access_key=dict(type="str", no_log=True, aliases=["aws_access_key_id"]),
+        secret_key=dict(type="str", no_log=True, aliases=["aws_secret_access_key"]),
+        session_token=dict(type="str", no_log=True, aliases=["aws_session_token"]),
+        username=dict(type="str"),
+        password=dict(type="str", no_log=True),
+        token=dict(type="str", no_log=True),
+        validate_certs=dict(type="bool", default=True),
+        ca_path=dict(type="path"),
+        parallel=dict(type="int", default=4),
+        timeout=dict(type="int", default=60),
+        keep_revisions=dict(type="int", default=0),
+        verify=dict(type="str", choices=["quick", "full"], default="quick"),
+        lock_timeout=dict(type="int", default=600),
+    )
+
+
+def make_source(module, params):
+    scheme = scheme_of(params["src"])
+    if scheme == "file":
+        return FileSource(params)
+    if scheme in ("http", "https"):
+        return HttpSource(params)
+    if scheme == "s3":
+        if BOTO3_IMPORT_ERROR:
+            module.fail_json(msg=missing_required_lib("boto3", reason="for s3:// sources"), exception=BOTO3_IMPORT_ERROR)
+        return S3Source(params, boto3, botocore)
+    module.fail_json(msg=f"{scheme}:// sources are not supported by this version of model_sync")
+    return None
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    params = dict(module.params)
+    for key in ("parallel", "timeout", "lock_timeout"):
+        if params[key] < 1:
+            module.fail_json(msg=f"{key} must be at least 1, got {params[key]}")
+    if params["keep_revisions"] < 0:
+        module.fail_json(msg=f"keep_revisions must be 0 (keep all) or more, got {params['keep_revisions']}")
+    params["revision_name"] = params["revision"]
+    params["diff"] = module._diff
+    warnings = []
+    try:
+        source = make_source(module, params)
+        result = sync(params, source, check_mode=module.check_mode, warn=warnings.append)
+    except (StoreError, OSError) as exc:
+        for w in warnings:
+            module.warn(w)
+        msg = str(exc) if isinstance(exc, StoreError) else f"model sync failed: {exc}"
+        module.fail_json(msg=msg, source=redact(params["src"]))
+    for w in warnings:
+        module.warn(w)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
