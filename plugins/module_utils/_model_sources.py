@@ -25,7 +25,7 @@ import os
 import stat
 from concurrent.futures import ThreadPoolExecutor
 from urllib.error import HTTPError, URLError
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
 from ansible.module_utils.urls import Request
 
@@ -218,7 +218,88 @@ class FileSource(Source):
 # --------------------------------------------------------------------------- http(s)://
 
 
-class HttpSource(Source):
+class HttpTransport:
+    """GET and HEAD with byte ranges over ansible-core's ``Request``, for HTTP-based sources.
+
+    Redirects are followed by hand, up to five hops, so that credentials never travel to another
+    host: a mirror or hub that redirects to a CDN gets the token, the CDN only the signed URL.
+    """
+
+    MAX_REDIRECTS = 5
+
+    def init_transport(self, params, username=None, password=None, headers=None):
+        self.auth_headers = dict(headers or {})
+        self.username = username
+        self.password = password
+        self.request = Request(
+            validate_certs=params.get("validate_certs", True),
+            ca_path=params.get("ca_path"),
+            timeout=params.get("timeout", 60),
+            http_agent="horizon.ai_platform-model_sync",
+            follow_redirects="none",
+        )
+
+    def _open(self, method, url, headers=None):
+        origin = urlsplit(url).netloc
+        for _hop in range(self.MAX_REDIRECTS + 1):
+            same_host = urlsplit(url).netloc == origin
+            all_headers = dict(self.auth_headers if same_host else {})
+            all_headers.update(headers or {})
+            try:
+                return self.request.open(
+                    method,
+                    url,
+                    headers=all_headers,
+                    url_username=self.username if same_host else None,
+                    url_password=self.password if same_host else None,
+                    force_basic_auth=bool(self.username) and same_host,
+                )
+            except HTTPError as exc:
+                location = exc.headers.get("Location") if exc.headers else None
+                if exc.code in (301, 302, 303, 307, 308) and location:
+                    url = urljoin(url, location)
+                    continue
+                hint = " (check username, password or token)" if exc.code in (401, 403) else ""
+                raise SourceError(f"{method} {redact(url)} failed: HTTP {exc.code} {exc.reason}{hint}") from None
+            except URLError as exc:
+                raise SourceError(f"cannot reach {redact(url)}: {exc.reason}") from None
+            except (OSError, ValueError) as exc:
+                raise SourceError(f"cannot reach {redact(url)}: {exc}") from None
+        raise SourceError(f"{method} {redact(url)} failed: more than {self.MAX_REDIRECTS} redirects")
+
+    def file_url(self, rf):
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def fetch(self, rf, offset):
+        url = self.file_url(rf)
+        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        if offset and rf.size is not None and offset >= rf.size:
+            yield offset, iter(())
+            return
+        resp = self._open("GET", url, headers)
+        try:
+            start = 0
+            if offset and resp.status == 206:
+                content_range = resp.headers.get("Content-Range", "")
+                try:
+                    start = int(content_range.split(" ", 1)[1].split("-", 1)[0])
+                except (IndexError, ValueError):
+                    raise SourceError(f"{redact(url)} answered a range request with a bad Content-Range {content_range!r}") from None
+
+            def chunks():
+                while True:
+                    block = resp.read(CHUNK)
+                    if not block:
+                        break
+                    yield block
+
+            yield start, chunks()
+        finally:
+            resp.close()
+
+
+class HttpSource(HttpTransport, Source):
     """A plain mirror: ``<base>/SHA256SUMS`` lists the files, each at ``<base>/<path>``."""
 
     scheme = "http"
@@ -235,37 +316,15 @@ class HttpSource(Source):
         if parts.port:
             netloc += f":{parts.port}"
         self.base = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-        headers = {}
-        if params.get("token"):
-            headers["Authorization"] = "Bearer " + params["token"]
-        self.request = Request(
-            headers=headers,
-            validate_certs=params.get("validate_certs", True),
-            ca_path=params.get("ca_path"),
-            url_username=username,
-            url_password=password,
-            force_basic_auth=bool(username),
-            timeout=params.get("timeout", 60),
-            http_agent="horizon.ai_platform-model_sync",
-            follow_redirects="safe",
-        )
+        headers = {"Authorization": "Bearer " + params["token"]} if params.get("token") else {}
+        self.init_transport(params, username, password, headers)
         self.workers = params.get("parallel", 4)
 
     def url(self, rel):
         return self.base + quote(rel)
 
-    def _open(self, method, url, headers=None):
-        try:
-            return self.request.open(method, url, headers=headers or {})
-        except HTTPError as exc:
-            hint = ""
-            if exc.code in (401, 403):
-                hint = " (check username, password or token)"
-            raise SourceError(f"{method} {redact(url)} failed: HTTP {exc.code} {exc.reason}{hint}") from None
-        except URLError as exc:
-            raise SourceError(f"cannot reach {redact(url)}: {exc.reason}") from None
-        except (OSError, ValueError) as exc:
-            raise SourceError(f"cannot reach {redact(url)}: {exc}") from None
+    def file_url(self, rf):
+        return self.url(rf.path)
 
     def _size(self, rel):
         url = self.url(rel)
@@ -298,34 +357,6 @@ class HttpSource(Source):
         sizes = parallel_map(lambda f: self._size(f.path), missing, self.workers)
         for f, size in zip(missing, sizes):
             f.size = size
-
-    @contextlib.contextmanager
-    def fetch(self, rf, offset):
-        url = self.url(rf.path)
-        headers = {"Range": f"bytes={offset}-"} if offset else {}
-        if offset and rf.size is not None and offset >= rf.size:
-            yield offset, iter(())
-            return
-        resp = self._open("GET", url, headers)
-        try:
-            start = 0
-            if offset and resp.status == 206:
-                content_range = resp.headers.get("Content-Range", "")
-                try:
-                    start = int(content_range.split(" ", 1)[1].split("-", 1)[0])
-                except (IndexError, ValueError):
-                    raise SourceError(f"{redact(url)} answered a range request with a bad Content-Range {content_range!r}") from None
-
-            def chunks():
-                while True:
-                    block = resp.read(CHUNK)
-                    if not block:
-                        break
-                    yield block
-
-            yield start, chunks()
-        finally:
-            resp.close()
 
 
 # --------------------------------------------------------------------------- s3://

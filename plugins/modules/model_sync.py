@@ -48,6 +48,9 @@ options:
         the format C(sha256sum) writes, with paths relative to that root; each file is fetched from C(<src>/<path>).
       - V(s3://bucket/prefix) - objects under a prefix of any S3-compatible store, through boto3. A O(checksum_file)
         object under the prefix defines the model; without one every object must carry a full-object SHA-256 checksum.
+      - V(hf://org/name) - a model repository on the Hugging Face Hub or a self-hosted mirror of it (O(endpoint_url)),
+        through huggingface_hub. O(revision) names the branch, tag or commit; the published revision is the commit.
+        Large files are verified against their LFS SHA-256, the others against their git blob id.
     type: str
     required: true
   name:
@@ -62,7 +65,9 @@ options:
     default: /var/lib/horizon/models
   revision:
     description:
-      - Name of the revision directory to publish.
+      - For V(hf://) sources, the branch, tag or commit to sync (default V(main)); the revision directory is named after
+        the commit it resolves to.
+      - For the other sources, the name of the revision directory to publish.
       - By default it is derived from the source, the first 16 hexadecimal digits of a SHA-256 over the source's checksum
         list, so the same content always lands in the same revision and new content in a new one.
       - A revision, once published, is immutable. Naming a published revision while the source holds other content fails.
@@ -88,6 +93,8 @@ options:
     description:
       - URL of an S3-compatible endpoint for V(s3://) sources, such as Ceph RGW or MinIO. Path-style addressing is used
         whenever it is set.
+      - For V(hf://) sources, the hub to use, such as a self-hosted mirror; by default the environment variable
+        E(HF_ENDPOINT), else V(https://huggingface.co).
     type: str
     aliases: [endpoint]
   region:
@@ -120,7 +127,8 @@ options:
     type: str
   token:
     description:
-      - Bearer token sent to V(http(s\)://) mirrors.
+      - Bearer token sent to V(http(s\)://) mirrors, or the access token for V(hf://) sources (gated and private
+        repositories). It is sent to the hub only, never to a host the hub redirects to.
     type: str
   validate_certs:
     description:
@@ -175,6 +183,7 @@ notes:
     password or query string.
 requirements:
   - boto3 for V(s3://) sources.
+  - huggingface_hub for V(hf://) sources.
 seealso:
   - name: sha256sum
     description: The checksum list format of plain mirrors.
@@ -286,6 +295,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.horizon.ai_platform.plugins.module_utils._model_source_hub import HubSource
 from ansible_collections.horizon.ai_platform.plugins.module_utils._model_sources import (
     FileSource,
     HttpSource,
@@ -306,6 +316,17 @@ except ImportError:
     boto3 = botocore = None
 else:
     BOTO3_IMPORT_ERROR = None
+
+try:
+    import huggingface_hub
+    import huggingface_hub.errors
+    import huggingface_hub.hf_api
+    import huggingface_hub.utils
+except ImportError:
+    HUB_IMPORT_ERROR = traceback.format_exc()
+    huggingface_hub = None
+else:
+    HUB_IMPORT_ERROR = None
 
 
 def argument_spec():
@@ -345,6 +366,10 @@ def make_source(module, params):
         if BOTO3_IMPORT_ERROR:
             module.fail_json(msg=missing_required_lib("boto3", reason="for s3:// sources"), exception=BOTO3_IMPORT_ERROR)
         return S3Source(params, boto3, botocore)
+    if scheme == "hf":
+        if HUB_IMPORT_ERROR:
+            module.fail_json(msg=missing_required_lib("huggingface_hub", reason="for hf:// sources"), exception=HUB_IMPORT_ERROR)
+        return HubSource(params, huggingface_hub)
     module.fail_json(msg=f"{scheme}:// sources are not supported by this version of model_sync")
     return None
 
@@ -357,7 +382,8 @@ def main():
             module.fail_json(msg=f"{key} must be at least 1, got {params[key]}")
     if params["keep_revisions"] < 0:
         module.fail_json(msg=f"keep_revisions must be 0 (keep all) or more, got {params['keep_revisions']}")
-    params["revision_name"] = params["revision"]
+    # For hf:// and oci:// sources the revision selects what to sync; the directory is named after what it resolves to.
+    params["revision_name"] = params["revision"] if scheme_of_or_none(params["src"]) in ("file", "http", "https", "s3") else None
     params["diff"] = module._diff
     warnings = []
     try:
@@ -371,6 +397,13 @@ def main():
     for w in warnings:
         module.warn(w)
     module.exit_json(**result)
+
+
+def scheme_of_or_none(src):
+    try:
+        return scheme_of(src)
+    except StoreError:
+        return None
 
 
 if __name__ == "__main__":
