@@ -11,6 +11,7 @@ driven from unit tests as well as from the module.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -82,6 +83,9 @@ class Syncer:
         if not files:
             raise StoreError(f"no file of {self.source.describe()} matches allow_patterns {allow} and ignore_patterns {ignore}")
         check_tree([f.path for f in files])
+        checksum_file = self.params.get("checksum_file") or "SHA256SUMS"
+        if self.params.get("write_checksums") and any(f.path == checksum_file for f in files):
+            raise StoreError(f"write_checksums is set, but the model itself has a file named {checksum_file!r}; choose another checksum_file")
         return files
 
     def reuse_index(self, damaged=None):
@@ -319,6 +323,8 @@ class Syncer:
         self.progress.state = "publishing"
         self.progress.maybe_write(force=True)
 
+        if p.get("write_checksums"):
+            entries.append(self._write_checksums(stage, entries))
         extra = {"listing_digest": listing_digest_of(files), "source_info": listing.info, "boundary": boundary}
         manifest = store.publish(revision, entries, self.source.describe(), extra)
         self.result["manifest"] = store.manifest_path(revision)
@@ -328,6 +334,16 @@ class Syncer:
         self.result["repaired"] = self.result.get("repaired", []) if repair else []
         self.result["bytes"] = manifest["bytes"]
         return self.result
+
+    def _write_checksums(self, stage, entries):
+        """Write ``<checksum_file>`` into the revision, so the store can itself serve as a plain HTTP mirror."""
+        name = self.params.get("checksum_file") or "SHA256SUMS"
+        content = "".join(f"{e['sha256']}  {e['path']}\n" for e in sorted(entries, key=lambda e: e["path"])).encode("utf-8")
+        path = inside(os.path.join(stage, "data"), name)
+        with open(path, "wb") as f:
+            f.write(content)
+        sha = hashlib.sha256(content).hexdigest()
+        return {"path": name, "size": len(content), "sha256": sha, "algorithm": "sha256", "digest": sha, "generated": True}
 
     def _transfer_all(self, files, stage):
         if not files:

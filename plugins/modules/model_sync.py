@@ -164,6 +164,14 @@ options:
     type: str
     choices: [quick, full]
     default: quick
+  write_checksums:
+    description:
+      - Also publish a checksum list named O(checksum_file) in the revision directory, listing every file in the format
+        C(sha256sum) writes. A web server that serves C(<dest>/<name>/current/) is then a plain mirror that other nodes
+        can sync from with an V(https://) source, which is how a regional mirror is seeded.
+      - The list is part of the revision and of its manifest.
+    type: bool
+    default: false
   lock_timeout:
     description:
       - Seconds to wait for another sync of the same model on the node to finish.
@@ -352,6 +360,7 @@ def argument_spec():
         timeout=dict(type="int", default=60),
         keep_revisions=dict(type="int", default=0),
         verify=dict(type="str", choices=["quick", "full"], default="quick"),
+        write_checksums=dict(type="bool", default=False),
         lock_timeout=dict(type="int", default=600),
     )
 

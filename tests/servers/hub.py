@@ -21,7 +21,7 @@ import shutil
 import subprocess
 import sys
 
-from ansible_collections.horizon.ai_platform.tests.servers.s3 import free_port, wait_http
+from ansible_collections.horizon.ai_platform.tests.servers.process import free_port, server_process
 
 LFS_POINTER = "version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize {size}\n"
 
@@ -94,17 +94,7 @@ def olah_hub(workdir, log=None):
             "offline = true\n"
         )
     exe = shutil.which("olah-cli") or os.path.join(os.path.dirname(sys.executable), "olah-cli")
-    out = open(log or os.devnull, "ab")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([exe, "-c", config, "--log-path", os.path.join(workdir, "logs")], cwd=workdir, stdout=out, stderr=subprocess.STDOUT)
+    argv = [exe, "-c", config, "--log-path", os.path.join(workdir, "logs")]
     endpoint = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(endpoint + "/api/models/none/none/revision/main", proc)
+    with server_process(argv, endpoint + "/api/models/none/none/revision/main", log=log, cwd=workdir):
         yield endpoint, mirrors
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        out.close()

@@ -14,13 +14,11 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 
 import boto3
+
+from ansible_collections.horizon.ai_platform.tests.servers.process import free_port, server_process
 
 POLICY = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}'
 REGION = "us-east-1"
@@ -43,27 +41,6 @@ class S3Server:
         )
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url, proc=None, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server for {url} exited with {proc.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=2).close()
-            return
-        except urllib.error.HTTPError:
-            return  # it answers
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server for {url} did not answer within {timeout} s")
-
-
 @contextlib.contextmanager
 def moto_s3(log=None, auth=True):
     """Run ``moto_server`` on a free loopback port; yield an ``S3Server``.
@@ -75,26 +52,13 @@ def moto_s3(log=None, auth=True):
     exe = shutil.which("moto_server") or os.path.join(os.path.dirname(sys.executable), "moto_server")
     port = free_port()
     env = dict(os.environ)
-    # Real signature checks: a wrong secret key must be refused as it would be by AWS.
     if auth:
         env["INITIAL_NO_AUTH_ACTION_COUNT"] = "3"
     env["AWS_DEFAULT_REGION"] = REGION
-    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(url + "/moto-api/", proc)
+    with server_process([exe, "-H", "127.0.0.1", "-p", str(port)], url + "/moto-api/", log=log, env=env):
         iam = boto3.client("iam", endpoint_url=url, region_name=REGION, aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
         iam.create_user(UserName="models")
         key = iam.create_access_key(UserName="models")["AccessKey"]
         iam.put_user_policy(UserName="models", PolicyName="models", PolicyDocument=POLICY)
         yield S3Server(url, key["AccessKeyId"], key["SecretAccessKey"])
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if log:
-            out.close()

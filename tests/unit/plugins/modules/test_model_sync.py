@@ -18,7 +18,8 @@ import pytest
 
 from ansible_collections.horizon.ai_platform.plugins.modules import model_sync
 from ansible_collections.horizon.ai_platform.tests.servers.http_mirror import serve
-from ansible_collections.horizon.ai_platform.tests.servers.s3 import free_port, moto_s3
+from ansible_collections.horizon.ai_platform.tests.servers.process import free_port
+from ansible_collections.horizon.ai_platform.tests.servers.s3 import moto_s3
 from ansible_collections.horizon.ai_platform.tests.unit.conftest import COLLECTIONS
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.model_samples import read_tree, sample_files, sha256sums, write_model
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.modules.module_runner import run_module
@@ -264,6 +265,21 @@ def test_named_revision_is_immutable(capsys, mirror, source, store, files):
     result, failed = sync(capsys, src=mirror.url, name="m", dest=str(store), revision="v1")
     assert failed and "immutable" in result["msg"]
     assert published(store)[2] == files
+
+
+def test_published_store_seeds_a_mirror(capsys, mirror, tmp_path, store, files):
+    """write_checksums makes the published revision itself a plain mirror another node syncs from."""
+    result, failed = sync(capsys, src=mirror.url, name="m", dest=str(store), write_checksums=True)
+    assert not failed, result
+    current = store / "m" / "current"
+    assert (current / "SHA256SUMS").read_text() == sha256sums(files)
+    with serve(current) as regional:
+        downstream, failed = sync(capsys, src=regional.url, name="m", dest=str(tmp_path / "node"))
+    assert not failed, downstream
+    assert downstream["revision"] == result["revision"]
+    assert read_tree(tmp_path / "node" / "m" / "current") == files
+    again, _failed = sync(capsys, src=mirror.url, name="m", dest=str(store), write_checksums=True)
+    assert not again["changed"]
 
 
 def test_patterns_select_files(capsys, mirror, store, files):

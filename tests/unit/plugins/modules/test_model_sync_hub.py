@@ -13,7 +13,7 @@ import pytest
 
 from ansible_collections.horizon.ai_platform.plugins.modules import model_sync
 from ansible_collections.horizon.ai_platform.tests.servers.hub import LocalRepo, olah_hub
-from ansible_collections.horizon.ai_platform.tests.servers.s3 import free_port
+from ansible_collections.horizon.ai_platform.tests.servers.process import free_port
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.model_samples import read_tree, sample_files
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.modules.module_runner import run_module
 

@@ -1,0 +1,199 @@
+# Copyright (c) 2026 horizon.ai_platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Time model_sync against raw copies of the same data, in one run.
+
+Usage (from the repository root, after ``make setup``):
+
+    .venv/bin/python benchmarks/bench_model_sync.py [--large-mib 2048] [--small 1000] [--repeat 5] [--workdir DIR]
+
+Builds a model of one large file and many small ones, serves it from a Range-capable HTTP
+server on loopback (``tests/servers/http_mirror.py``, in its own process, using sendfile), and
+measures medians over ``--repeat`` runs, interleaved:
+
+* cold sync: model_sync (the module as a node runs it: its own Python process, verification
+  included) against ``curl`` fetching the same files with the same parallelism into a directory
+  (no verification): the throughput ratio, target >= 0.9;
+* warm re-run with nothing changed: model_sync against ``rsync -a --dry-run`` over the same
+  published tree, target < 1 s for 1,000 files and no slower than rsync;
+* resume: the large file's connection is cut halfway; the next run's range request shows how
+  many bytes were transferred twice (target: at most one chunk per interrupted file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COLLECTIONS = os.path.join(REPO, ".cache", "collections")
+MODULE = os.path.join(REPO, "plugins", "modules", "model_sync.py")
+SERVER = os.path.join(REPO, "tests", "servers", "http_mirror.py")
+PARALLEL = 4
+
+
+def build_model(root, large_mib, small):
+    os.makedirs(root, exist_ok=True)
+    sums = []
+    block = os.urandom(1024 * 1024)
+    h = hashlib.sha256()
+    with open(os.path.join(root, "model.safetensors"), "wb") as f:
+        for i in range(large_mib):
+            chunk = block[i % 997 :] + block[: i % 997]
+            f.write(chunk)
+            h.update(chunk)
+    sums.append((h.hexdigest(), "model.safetensors"))
+    for i in range(small):
+        rel = f"shards/{i // 100:02d}/part-{i:05d}.json"
+        content = json.dumps({"part": i, "pad": "x" * (i % 4096)}).encode()
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(content)
+        sums.append((hashlib.sha256(content).hexdigest(), rel))
+    with open(os.path.join(root, "SHA256SUMS"), "w", encoding="utf-8") as f:
+        f.writelines(f"{d}  {p}\n" for d, p in sorted(sums, key=lambda s: s[1]))
+    return [p for _d, p in sums]
+
+
+def start_server(root, workdir, extra=()):
+    port_file = os.path.join(workdir, "port")
+    if os.path.exists(port_file):
+        os.unlink(port_file)
+    proc = subprocess.Popen([sys.executable, SERVER, root, "--port-file", port_file, *extra])
+    deadline = time.monotonic() + 30
+    while not os.path.exists(port_file):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise SystemExit("the mirror did not start")
+        time.sleep(0.05)
+    with open(port_file, encoding="utf-8") as f:
+        return proc, f"http://127.0.0.1:{f.read().strip()}/"
+
+
+def run_module(args):
+    env = dict(os.environ, PYTHONPATH=COLLECTIONS)
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, MODULE, json.dumps({"ANSIBLE_MODULE_ARGS": args})], env=env, capture_output=True, check=False)
+    elapsed = time.perf_counter() - start
+    result = json.loads(out.stdout.decode().strip().splitlines()[-1])
+    if result.get("failed"):
+        raise SystemExit(f"model_sync failed: {result['msg']}")
+    return elapsed, result
+
+
+def run_curl(url, paths, dest):
+    config = os.path.join(dest + ".curl")
+    with open(config, "w", encoding="utf-8") as f:
+        for p in paths:
+            f.write(f'url = "{url}{p}"\noutput = "{os.path.join(dest, p)}"\n')
+    start = time.perf_counter()
+    subprocess.run(["curl", "-sS", "--fail", "--create-dirs", "--parallel", "--parallel-max", str(PARALLEL), "-K", config], check=True)
+    return time.perf_counter() - start
+
+
+def run_rsync(src, dest):
+    start = time.perf_counter()
+    subprocess.run(["rsync", "-a", "--dry-run", src + "/", dest + "/"], check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--large-mib", type=int, default=2048)
+    parser.add_argument("--small", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--workdir")
+    args = parser.parse_args()
+    for tool in ("curl", "rsync"):
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} is needed: apt-get install {tool}")
+    workdir = args.workdir or tempfile.mkdtemp(prefix="bench-model-sync-")
+    src = os.path.join(workdir, "mirror")
+    if os.path.exists(src):
+        shutil.rmtree(src)
+    paths = build_model(src, args.large_mib, args.small)
+    total = sum(os.path.getsize(os.path.join(src, p)) for p in paths)
+    print(f"model: 1 file of {args.large_mib} MiB and {args.small} small files, {total / 2**20:.0f} MiB in all, in {workdir}")
+    server, url = start_server(src, workdir)
+    try:
+        cold_sync, cold_curl = [], []
+        for i in range(args.repeat):
+            for d in ("store", "curl"):
+                shutil.rmtree(os.path.join(workdir, d), ignore_errors=True)
+            t_curl = run_curl(url, paths, os.path.join(workdir, "curl"))
+            t_sync, result = run_module({"src": url, "name": "bench", "dest": os.path.join(workdir, "store"), "parallel": PARALLEL})
+            assert result["transferred_bytes"] == total, result
+            cold_curl.append(t_curl)
+            cold_sync.append(t_sync)
+            print(f"  cold run {i + 1}: curl {t_curl:.2f} s, model_sync {t_sync:.2f} s")
+        published = os.path.join(workdir, "store", "bench", "current") + "/"
+        warm_sync, warm_rsync = [], []
+        for _i in range(args.repeat * 2):
+            t_sync, result = run_module({"src": url, "name": "bench", "dest": os.path.join(workdir, "store"), "parallel": PARALLEL})
+            assert not result["changed"], result
+            warm_sync.append(t_sync)
+            warm_rsync.append(run_rsync(src, os.path.realpath(published)))
+        # Resume: cut the large file halfway through a fresh sync, then resume.
+        shutil.rmtree(os.path.join(workdir, "store"), ignore_errors=True)
+        cut = (args.large_mib * 2**20) // 2
+        server.terminate()
+        server.wait()
+        server, url = start_server(src, workdir, ("--drop-path", "/model.safetensors", "--drop-after", str(cut)))
+        env = dict(os.environ, PYTHONPATH=COLLECTIONS)
+        first = subprocess.run(
+            [sys.executable, MODULE, json.dumps({"ANSIBLE_MODULE_ARGS": {"src": url, "name": "bench", "dest": os.path.join(workdir, "store")}})],
+            env=env,
+            capture_output=True,
+            check=False,
+        )
+        failed_first = json.loads(first.stdout.decode().strip().splitlines()[-1]).get("failed")
+        staged = [
+            os.path.getsize(os.path.join(dp, fn))
+            for dp, _dn, fns in os.walk(os.path.join(workdir, "store", "bench", ".staging"))
+            for fn in fns
+            if fn == "model.safetensors"
+        ]
+        _t, resumed = run_module({"src": url, "name": "bench", "dest": os.path.join(workdir, "store")})
+    finally:
+        server.terminate()
+        server.wait()
+    mib = total / 2**20
+    report = {
+        "bytes": total,
+        "files": len(paths),
+        "cold_curl_s": statistics.median(cold_curl),
+        "cold_model_sync_s": statistics.median(cold_sync),
+        "warm_model_sync_s": statistics.median(warm_sync),
+        "warm_rsync_dry_run_s": statistics.median(warm_rsync),
+        "resume_interrupted_run_failed": bool(failed_first),
+        "resume_bytes_on_disk": staged[0] if staged else 0,
+        "resume_resumed_bytes": resumed["resumed_bytes"],
+        "resume_transferred_bytes": resumed["transferred_bytes"],
+    }
+    report["cold_throughput_ratio"] = report["cold_curl_s"] / report["cold_model_sync_s"]
+    report["warm_ratio_to_rsync"] = report["warm_model_sync_s"] / report["warm_rsync_dry_run_s"]
+    report["resume_retransferred_bytes"] = report["resume_transferred_bytes"] - (total - report["resume_bytes_on_disk"])
+    print(json.dumps(report, indent=1))
+    print(
+        f"cold: curl {mib / report['cold_curl_s']:.0f} MiB/s, model_sync {mib / report['cold_model_sync_s']:.0f} MiB/s"
+        f" (ratio {report['cold_throughput_ratio']:.2f}, target >= 0.90)"
+    )
+    print(
+        f"warm: model_sync {report['warm_model_sync_s']:.3f} s, rsync -a --dry-run {report['warm_rsync_dry_run_s']:.3f} s"
+        f" (ratio {report['warm_ratio_to_rsync']:.2f}, target <= 1.00 and < 1 s)"
+    )
+    print(f"resume: {report['resume_retransferred_bytes']} bytes transferred twice (target: at most one chunk, 1 MiB)")
+    if not args.workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
