@@ -29,7 +29,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 help:
 	@echo "make demo       run the fleet inventory on the demo fleet (sets everything up)"
 	@echo "make test       run every test layer: lint, sanity, unit, browser, compat, molecule, demo"
-	@echo "make benchmark  time accelerator_facts and the fleet inventory plugin"
+	@echo "make benchmark  time accelerator_facts, the fleet inventory plugin and model_sync"
 	@echo "layers: make lint | sanity | unit | browser | compat | molecule | demo-test"
 
 setup: system-packages venv link
@@ -86,6 +86,7 @@ demo: images
 benchmark: setup
 	PYTHONPATH=$(CURDIR)/.cache/collections python benchmarks/bench_accelerator_facts.py
 	PYTHONPATH=$(CURDIR)/.cache/collections python benchmarks/bench_inventory.py
+	python benchmarks/bench_model_sync.py
 
 changelog: setup
 	antsibull-changelog lint

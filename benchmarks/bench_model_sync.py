@@ -95,7 +95,7 @@ def run_curl(url, paths, dest):
         for p in paths:
             f.write(f'url = "{url}{p}"\noutput = "{os.path.join(dest, p)}"\n')
     start = time.perf_counter()
-    subprocess.run(["curl", "-sS", "--fail", "--create-dirs", "--parallel", "--parallel-max", str(PARALLEL), "-K", config], check=True)
+    subprocess.run(["curl", "-sS", "--no-progress-meter", "--fail", "--create-dirs", "--parallel", "--parallel-max", str(PARALLEL), "-K", config], check=True)
     return time.perf_counter() - start
 
 
@@ -180,7 +180,8 @@ def main():
     }
     report["cold_throughput_ratio"] = report["cold_curl_s"] / report["cold_model_sync_s"]
     report["warm_ratio_to_rsync"] = report["warm_model_sync_s"] / report["warm_rsync_dry_run_s"]
-    report["resume_retransferred_bytes"] = report["resume_transferred_bytes"] - (total - report["resume_bytes_on_disk"])
+    # Bytes of the interrupted file already on disk that the resumed run did not reuse.
+    report["resume_retransferred_bytes"] = report["resume_bytes_on_disk"] - report["resume_resumed_bytes"]
     print(json.dumps(report, indent=1))
     print(
         f"cold: curl {mib / report['cold_curl_s']:.0f} MiB/s, model_sync {mib / report['cold_model_sync_s']:.0f} MiB/s"

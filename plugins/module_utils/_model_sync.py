@@ -165,6 +165,10 @@ class Syncer:
                             sha.update(block)
                         written += len(block)
                         self._add_progress(len(block))
+                    # Flushed here, in the worker, while other transfers go on; publishing then
+                    # finds the file already on disk.
+                    out.flush()
+                    os.fdatasync(out.fileno())
             if rf.size is not None and written != rf.size:
                 raise StoreError(f"{rf.path}: the source sent {written} bytes, expected {rf.size}; run the sync again to resume")
             actual = verify.hexdigest()

@@ -9,6 +9,7 @@ python="${PYTHON:-python3}"
 plugins=(
     "module horizon.ai_platform.accelerator_facts"
     "module horizon.ai_platform.fleet_report"
+    "module horizon.ai_platform.model_sync"
     "inventory horizon.ai_platform.fleet"
     "filter horizon.ai_platform.hosts_by_silicon_class"
     "filter horizon.ai_platform.accelerator_memory_by_class"
