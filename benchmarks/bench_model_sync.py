@@ -23,6 +23,7 @@ measures medians over ``--repeat`` runs, interleaved:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -35,6 +36,10 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTIONS = os.path.join(REPO, ".cache", "collections")
+sys.path.insert(0, COLLECTIONS)
+
+from ansible_collections.horizon.ai_platform.tests.servers.process import free_port, server_process  # noqa: E402
+
 MODULE = os.path.join(REPO, "plugins", "modules", "model_sync.py")
 SERVER = os.path.join(REPO, "tests", "servers", "http_mirror.py")
 PARALLEL = 4
@@ -64,27 +69,22 @@ def build_model(root, large_mib, small):
     return [p for _d, p in sums]
 
 
-def start_server(root, workdir, extra=()):
-    port_file = os.path.join(workdir, "port")
-    if os.path.exists(port_file):
-        os.unlink(port_file)
-    proc = subprocess.Popen([sys.executable, SERVER, root, "--port-file", port_file, *extra])
-    deadline = time.monotonic() + 30
-    while not os.path.exists(port_file):
-        if time.monotonic() > deadline or proc.poll() is not None:
-            raise SystemExit("the mirror did not start")
-        time.sleep(0.05)
-    with open(port_file, encoding="utf-8") as f:
-        return proc, f"http://127.0.0.1:{f.read().strip()}/"
+@contextlib.contextmanager
+def mirror(root, *extra):
+    """The test mirror in its own process on a free loopback port; yields its URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    with server_process([sys.executable, SERVER, root, "--port", str(port), *extra], url):
+        yield url
 
 
-def run_module(args):
+def run_module(args, may_fail=False):
     env = dict(os.environ, PYTHONPATH=COLLECTIONS)
     start = time.perf_counter()
     out = subprocess.run([sys.executable, MODULE, json.dumps({"ANSIBLE_MODULE_ARGS": args})], env=env, capture_output=True, check=False)
     elapsed = time.perf_counter() - start
     result = json.loads(out.stdout.decode().strip().splitlines()[-1])
-    if result.get("failed"):
+    if result.get("failed") and not may_fail:
         raise SystemExit(f"model_sync failed: {result['msg']}")
     return elapsed, result
 
@@ -122,49 +122,37 @@ def main():
     paths = build_model(src, args.large_mib, args.small)
     total = sum(os.path.getsize(os.path.join(src, p)) for p in paths)
     print(f"model: 1 file of {args.large_mib} MiB and {args.small} small files, {total / 2**20:.0f} MiB in all, in {workdir}")
-    server, url = start_server(src, workdir)
-    try:
+    store = os.path.join(workdir, "store")
+    with mirror(src) as url:
         cold_sync, cold_curl = [], []
         for i in range(args.repeat):
-            for d in ("store", "curl"):
-                shutil.rmtree(os.path.join(workdir, d), ignore_errors=True)
+            for d in (store, os.path.join(workdir, "curl")):
+                shutil.rmtree(d, ignore_errors=True)
             t_curl = run_curl(url, paths, os.path.join(workdir, "curl"))
-            t_sync, result = run_module({"src": url, "name": "bench", "dest": os.path.join(workdir, "store"), "parallel": PARALLEL})
+            t_sync, result = run_module({"src": url, "name": "bench", "dest": store, "parallel": PARALLEL})
             assert result["transferred_bytes"] == total, result
             cold_curl.append(t_curl)
             cold_sync.append(t_sync)
             print(f"  cold run {i + 1}: curl {t_curl:.2f} s, model_sync {t_sync:.2f} s")
-        published = os.path.join(workdir, "store", "bench", "current") + "/"
+        published = os.path.realpath(os.path.join(store, "bench", "current"))
         warm_sync, warm_rsync = [], []
         for _i in range(args.repeat * 2):
-            t_sync, result = run_module({"src": url, "name": "bench", "dest": os.path.join(workdir, "store"), "parallel": PARALLEL})
+            t_sync, result = run_module({"src": url, "name": "bench", "dest": store, "parallel": PARALLEL})
             assert not result["changed"], result
             warm_sync.append(t_sync)
-            warm_rsync.append(run_rsync(src, os.path.realpath(published)))
-        # Resume: cut the large file halfway through a fresh sync, then resume.
-        shutil.rmtree(os.path.join(workdir, "store"), ignore_errors=True)
-        cut = (args.large_mib * 2**20) // 2
-        server.terminate()
-        server.wait()
-        server, url = start_server(src, workdir, ("--drop-path", "/model.safetensors", "--drop-after", str(cut)))
-        env = dict(os.environ, PYTHONPATH=COLLECTIONS)
-        first = subprocess.run(
-            [sys.executable, MODULE, json.dumps({"ANSIBLE_MODULE_ARGS": {"src": url, "name": "bench", "dest": os.path.join(workdir, "store")}})],
-            env=env,
-            capture_output=True,
-            check=False,
-        )
-        failed_first = json.loads(first.stdout.decode().strip().splitlines()[-1]).get("failed")
+            warm_rsync.append(run_rsync(src, published))
+    # Resume: cut the large file halfway through a fresh sync, then resume.
+    shutil.rmtree(store, ignore_errors=True)
+    cut = (args.large_mib * 2**20) // 2
+    with mirror(src, "--drop-path", "/model.safetensors", "--drop-after", str(cut)) as url:
+        _t, interrupted = run_module({"src": url, "name": "bench", "dest": store}, may_fail=True)
         staged = [
             os.path.getsize(os.path.join(dp, fn))
-            for dp, _dn, fns in os.walk(os.path.join(workdir, "store", "bench", ".staging"))
+            for dp, _dn, fns in os.walk(os.path.join(store, "bench", ".staging"))
             for fn in fns
             if fn == "model.safetensors"
         ]
-        _t, resumed = run_module({"src": url, "name": "bench", "dest": os.path.join(workdir, "store")})
-    finally:
-        server.terminate()
-        server.wait()
+        _t, resumed = run_module({"src": url, "name": "bench", "dest": store})
     mib = total / 2**20
     report = {
         "bytes": total,
@@ -173,7 +161,7 @@ def main():
         "cold_model_sync_s": statistics.median(cold_sync),
         "warm_model_sync_s": statistics.median(warm_sync),
         "warm_rsync_dry_run_s": statistics.median(warm_rsync),
-        "resume_interrupted_run_failed": bool(failed_first),
+        "resume_interrupted_run_failed": bool(interrupted.get("failed")),
         "resume_bytes_on_disk": staged[0] if staged else 0,
         "resume_resumed_bytes": resumed["resumed_bytes"],
         "resume_transferred_bytes": resumed["transferred_bytes"],

@@ -29,6 +29,7 @@ LIBRARY = "horizon.ai_platform"
 
 class HubSource(HttpTransport, Source):
     scheme = "hf"
+    revision_selects = True
 
     def __init__(self, params, hub):
         super().__init__(params)

@@ -33,7 +33,7 @@ from ansible_collections.horizon.ai_platform.plugins.module_utils._model_store i
     CHUNK,
     RemoteFile,
     StoreError,
-    listing_digest,
+    derived_revision,
     parse_sha256sums,
     safe_relpath,
 )
@@ -53,10 +53,6 @@ class Listing:
         self.revision = revision
         self.info = info or {}
         self.skipped = skipped or []
-
-    @property
-    def digest(self):
-        return listing_digest((f.path, f.algorithm, f.digest or "") for f in self.files)
 
 
 def redact(uri):
@@ -82,10 +78,6 @@ def match_patterns(path, allow, ignore):
     return not (ignore and any(fnmatch.fnmatchcase(path, p) or fnmatch.fnmatchcase(path, p.rstrip("/") + "/*") for p in ignore))
 
 
-def derived_revision(files):
-    return listing_digest((f.path, f.algorithm, f.digest or "") for f in files)[:16]
-
-
 def parallel_map(func, items, workers):
     """``map`` over a thread pool, in order; the first exception propagates."""
     items = list(items)
@@ -97,6 +89,9 @@ def parallel_map(func, items, workers):
 
 class Source:
     scheme = None
+    # True where the revision option selects what to sync (a hub's branch or tag) rather than
+    # naming the revision directory.
+    revision_selects = False
 
     def __init__(self, params):
         self.params = params
@@ -143,10 +138,11 @@ class FileSource(Source):
         self.root = unquote(parts.path)
         if not self.root.startswith("/"):
             raise SourceError(f"file:// source {self.uri!r} must name an absolute path")
+        self.real_root = os.path.realpath(self.root)
 
     def _path(self, rel):
         path = os.path.join(self.root, *rel.split("/"))
-        real_root = os.path.realpath(self.root)
+        real_root = self.real_root
         real = os.path.realpath(path)
         if real != real_root and not real.startswith(real_root + os.sep):
             raise SourceError(f"refusing {rel!r}: it resolves outside {self.root} (to {real})")
@@ -190,8 +186,7 @@ class FileSource(Source):
                 files.append(RemoteFile(rel, st.st_size, "sha256", None, ref=(st.st_size, st.st_mtime_ns)))
         if not files:
             raise SourceError(f"source directory {self.root} holds no files")
-        revision = listing_digest((f.path, "stat", "%d:%d" % f.ref) for f in files)[:16]
-        return Listing(files, revision, {"checksums": None})
+        return Listing(files, derived_revision(files), {"checksums": None})
 
     @contextlib.contextmanager
     def fetch(self, rf, offset):

@@ -34,6 +34,7 @@ import re
 import shutil
 import stat
 import tempfile
+import threading
 import time
 
 MANIFEST_SUFFIX = ".manifest.json"
@@ -161,12 +162,26 @@ def parse_sha256sums(text, origin="SHA256SUMS"):
     return sums
 
 
-def listing_digest(entries):
-    """A stable digest of a file listing: sorted ``<algorithm>:<digest>  <path>`` lines."""
+def source_stat(rf):
+    """``size:mtime_ns`` of a source file that has no published digest, else None."""
+    return "%s:%s" % tuple(rf.ref) if rf.ref and not rf.digest else None
+
+
+def listing_digest(files):
+    """A stable digest of what a listing is made of: sorted ``<algorithm>:<digest>  <path>`` lines.
+
+    Files without a published digest (a plain directory) count by their size and modification time.
+    """
+    entries = sorted((f.path, f.algorithm, f.digest) if f.digest else (f.path, "stat", source_stat(f) or "") for f in files)
     h = hashlib.sha256()
-    for path, algorithm, digest in sorted(entries):
+    for path, algorithm, digest in entries:
         h.update(f"{algorithm}:{digest}  {path}\n".encode())
     return h.hexdigest()
+
+
+def derived_revision(files):
+    """The default revision name of a listing: the first 16 hex digits of its digest."""
+    return listing_digest(files)[:16]
 
 
 def new_hasher(algorithm, size=None):
@@ -180,20 +195,36 @@ def new_hasher(algorithm, size=None):
     raise StoreError(f"unsupported digest algorithm {algorithm!r}")
 
 
-def hash_file(path, algorithm="sha256", size=None, upto=None):
-    h = new_hasher(algorithm, size if size is not None else os.path.getsize(path))
-    with open(path, "rb") as f:
-        remaining = upto
-        while True:
-            block = f.read(CHUNK if remaining is None else min(CHUNK, remaining))
-            if not block:
-                break
-            h.update(block)
-            if remaining is not None:
-                remaining -= len(block)
-                if remaining <= 0:
+class Digests:
+    """The source's digest of a file and its SHA-256, computed in one pass over its bytes."""
+
+    def __init__(self, algorithm="sha256", size=None):
+        self.check = new_hasher(algorithm, size)
+        self.sha = self.check if algorithm == "sha256" else hashlib.sha256()
+
+    def update(self, block):
+        self.check.update(block)
+        if self.sha is not self.check:
+            self.sha.update(block)
+
+    def feed_file(self, path, upto=None):
+        """Hash ``path``, or its first ``upto`` bytes."""
+        with open(path, "rb") as f:
+            remaining = upto
+            while remaining is None or remaining > 0:
+                block = f.read(CHUNK if remaining is None else min(CHUNK, remaining))
+                if not block:
                     break
-    return h
+                self.update(block)
+                if remaining is not None:
+                    remaining -= len(block)
+        return self
+
+    def hexdigest(self):
+        return self.check.hexdigest()
+
+    def sha256(self):
+        return self.sha.hexdigest()
 
 
 # --------------------------------------------------------------------------- the store
@@ -202,15 +233,14 @@ def hash_file(path, algorithm="sha256", size=None, upto=None):
 class RemoteFile:
     """One file a source offers: where it goes, how big it is and the digest to verify it against."""
 
-    __slots__ = ("algorithm", "digest", "path", "ref", "sha256", "size")
+    __slots__ = ("algorithm", "digest", "path", "ref", "size")
 
-    def __init__(self, path, size, algorithm, digest, ref=None, sha256=None):
+    def __init__(self, path, size, algorithm, digest, ref=None):
         self.path = safe_relpath(path)
         self.size = size
         self.algorithm = algorithm
         self.digest = digest.lower() if isinstance(digest, str) else digest
-        self.ref = ref  # source-specific: URL, key, blob digest ...
-        self.sha256 = sha256 or (self.digest if algorithm == "sha256" else None)
+        self.ref = ref  # source-specific: (size, mtime_ns) of a local file, an object's ETag ...
 
 
 class ModelStore:
@@ -299,7 +329,7 @@ class ModelStore:
             return problems
         base = self.revision_dir(revision)
         for entry in manifest["files"]:
-            digest = hash_file(os.path.join(base, *entry["path"].split("/"))).hexdigest()
+            digest = Digests().feed_file(os.path.join(base, *entry["path"].split("/"))).sha256()
             if digest != entry["sha256"]:
                 problems.append((entry["path"], f"sha256 {digest}, manifest {entry['sha256']}"))
         return problems
@@ -349,19 +379,16 @@ class ModelStore:
             os.makedirs(os.path.join(stage, sub), exist_ok=True)
         return stage
 
-    def staged_bytes(self, revision, files):
-        """Bytes of ``files`` already in staging (partial or complete), to resume from."""
-        stage = self.staging_dir(revision)
+    def partial_bytes(self, revision, files):
+        """Bytes of ``files`` already transferred into staging by an interrupted run, to resume from."""
+        partial = os.path.join(self.staging_dir(revision), "partial")
         total = 0
         for rf in files:
-            for sub in ("data", "partial"):
-                path = os.path.join(stage, sub, *rf.path.split("/"))
-                try:
-                    size = os.lstat(path).st_size
-                except OSError:
-                    continue
-                total += min(size, rf.size) if rf.size is not None else size
-                break
+            try:
+                size = os.lstat(os.path.join(partial, *rf.path.split("/"))).st_size
+            except OSError:
+                continue
+            total += min(size, rf.size) if rf.size is not None else size
         return total
 
     def clean_staging(self, keep=None):
@@ -544,14 +571,18 @@ class Progress:
         self.started = time.monotonic()
         self._last = 0.0
         self.state = "transferring"
+        self._lock = threading.Lock()
 
     def add(self, nbytes):
-        self.done_bytes += nbytes
-        self.maybe_write()
+        """Count bytes transferred (negative when a file starts over); safe from transfer threads."""
+        with self._lock:
+            self.done_bytes += nbytes
+            self.maybe_write()
 
     def file_done(self):
-        self.done_files += 1
-        self.maybe_write()
+        with self._lock:
+            self.done_files += 1
+            self.maybe_write()
 
     def maybe_write(self, force=False):
         now = time.monotonic()

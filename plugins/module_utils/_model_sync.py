@@ -20,6 +20,7 @@ from ansible_collections.horizon.ai_platform.plugins.module_utils._model_sources
 from ansible_collections.horizon.ai_platform.plugins.module_utils._model_store import (
     PROGRESS,
     SPACE_RESERVE,
+    Digests,
     ModelStore,
     Progress,
     StoreError,
@@ -27,11 +28,10 @@ from ansible_collections.horizon.ai_platform.plugins.module_utils._model_store i
     check_name,
     check_tree,
     free_bytes,
-    hash_file,
     human_bytes,
     inside,
     listing_digest,
-    new_hasher,
+    source_stat,
 )
 
 
@@ -71,7 +71,6 @@ class Syncer:
         self.store = ModelStore(params["dest"], params["name"])
         self.result = {"changed": False, "source": source.describe()}
         self._stop = threading.Event()
-        self._progress_lock = threading.Lock()
         self.progress = None
 
     # ------------------------------------------------------------------ planning
@@ -115,90 +114,69 @@ class Syncer:
 
     # ------------------------------------------------------------------ transfer
 
-    def _add_progress(self, nbytes):
-        with self._progress_lock:
-            self.progress.add(nbytes)
-
     def transfer(self, rf, stage):
         """Transfer one file into ``stage/partial``, verify it, and move it to ``stage/data``."""
         partial = inside(os.path.join(stage, "partial"), rf.path)
         final = inside(os.path.join(stage, "data"), rf.path)
         os.makedirs(os.path.dirname(partial), exist_ok=True)
         os.makedirs(os.path.dirname(final), exist_ok=True)
+        algorithm = rf.algorithm if rf.digest else "sha256"
         retried = False
         while True:
             offset = os.path.getsize(partial) if os.path.isfile(partial) else 0
             if rf.size is not None and offset > rf.size:
                 offset = 0
-            algo = rf.algorithm if rf.digest else "sha256"
-            verify = new_hasher(algo, rf.size)
-            sha = verify if algo == "sha256" else new_hasher("sha256")
+            digests = Digests(algorithm, rf.size)
             if offset:
-                with open(partial, "rb") as f:
-                    remaining = offset
-                    while remaining:
-                        block = f.read(min(1 << 20, remaining))
-                        if not block:
-                            break
-                        verify.update(block)
-                        if sha is not verify:
-                            sha.update(block)
-                        remaining -= len(block)
+                digests.feed_file(partial, upto=offset)
             written = offset
             with self.source.fetch(rf, offset) as (start, chunks):
                 if start not in (offset, 0):
                     raise StoreError(f"{rf.path}: asked the source for bytes from {offset} on, it sent them from {start}")
-                mode = "ab" if start == offset and offset else "wb"
                 if start != offset:
                     # The source ignored the range request: start the file over.
-                    self._add_progress(-offset)
-                    verify = new_hasher(algo, rf.size)
-                    sha = verify if algo == "sha256" else new_hasher("sha256")
+                    self.progress.add(-offset)
+                    digests = Digests(algorithm, rf.size)
                     written = 0
-                with open(partial, mode) as out:
+                with open(partial, "ab" if written else "wb") as out:
                     for block in chunks:
                         if self._stop.is_set():
                             raise Stopped()
                         out.write(block)
-                        verify.update(block)
-                        if sha is not verify:
-                            sha.update(block)
+                        digests.update(block)
                         written += len(block)
-                        self._add_progress(len(block))
+                        self.progress.add(len(block))
                     # Flushed here, in the worker, while other transfers go on; publishing then
                     # finds the file already on disk.
                     out.flush()
                     os.fdatasync(out.fileno())
             if rf.size is not None and written != rf.size:
                 raise StoreError(f"{rf.path}: the source sent {written} bytes, expected {rf.size}; run the sync again to resume")
-            actual = verify.hexdigest()
+            actual = digests.hexdigest()
             if rf.digest and actual != rf.digest:
                 if offset and not retried:
                     # The partial file from an earlier run may hold bytes that never reached the
                     # disk intact (a crash): fetch the whole file once more before giving up.
                     self.warn(f"{rf.path}: the resumed file did not verify; transferring it again from the start")
-                    self._add_progress(-written)
+                    self.progress.add(-written)
                     os.unlink(partial)
                     retried = True
                     continue
                 os.unlink(partial)
                 raise VerificationError(rf.path, rf.algorithm, rf.digest, actual)
             os.rename(partial, final)
-            with self._progress_lock:
-                self.progress.file_done()
-            return entry_for(rf, written, sha.hexdigest())
+            self.progress.file_done()
+            return entry_for(rf, written, digests.sha256())
 
     def verify_staged(self, rf, path):
         """A complete file left in staging by an interrupted run: rehash it before trusting it."""
-        algo = rf.algorithm if rf.digest else "sha256"
         size = os.path.getsize(path)
         if rf.size is not None and size != rf.size:
             return None
-        h = hash_file(path, algo, size)
-        if rf.digest and h.hexdigest() != rf.digest:
+        digests = Digests(rf.algorithm if rf.digest else "sha256", size).feed_file(path)
+        if rf.digest and digests.hexdigest() != rf.digest:
             return None
-        sha = h.hexdigest() if algo == "sha256" else hash_file(path).hexdigest()
-        return entry_for(rf, size, sha)
+        return entry_for(rf, size, digests.sha256())
 
     # ------------------------------------------------------------------ the run
 
@@ -208,7 +186,8 @@ class Syncer:
         boundary = check_boundary(self.source, p)
         listing = self.source.listing()
         files = self.select(listing)
-        revision = check_name(p.get("revision_name") or listing.revision, "revision")
+        named = None if self.source.revision_selects else p.get("revision")
+        revision = check_name(named or listing.revision, "revision")
         self.result.update(revision=revision, path=store.revision_dir(revision), current=os.path.join(store.base, "current"))
         if listing.skipped:
             self.warn(f"{len(listing.skipped)} object(s) at the source are not listed in its checksum file and were skipped, e.g. {listing.skipped[0]!r}")
@@ -226,14 +205,11 @@ class Syncer:
         current = store.current_revision()
         before_manifest = store.read_manifest(current) if current else None
         self.result["previous_revision"] = current
-        wanted = listing_entries(files)
-        repair = False
         damaged = set()
 
         if store.is_published(revision):
             manifest = store.read_manifest(revision)
-            same = manifest.get("listing_digest") == listing_digest_of(files)
-            if not same:
+            if manifest.get("listing_digest") != listing_digest(files):
                 raise StoreError(
                     f"revision {revision!r} of {store.name!r} is already published with other content; revisions are immutable:"
                     " give a new revision name, or remove the old one"
@@ -241,7 +217,6 @@ class Syncer:
             problems = store.full_check(revision, manifest) if p.get("verify") == "full" else store.quick_check(revision, manifest)
             if not problems:
                 return self._finish_unchanged(revision, manifest, current, before_manifest)
-            repair = True
             first = "%s: %s" % problems[0]
             self.warn(f"published revision {revision!r} is damaged ({first}{' ...' if len(problems) > 1 else ''}); repairing it")
             self.result["repaired"] = [path for path, _problem in problems]
@@ -267,7 +242,7 @@ class Syncer:
                 plan_transfer.append(rf)
         total = sum(f.size or 0 for f in files)
         to_transfer = sum(f.size or 0 for f in plan_transfer)
-        resumable = store.staged_bytes(revision, plan_transfer) if os.path.isdir(stage) else 0
+        resumable = store.partial_bytes(revision, plan_transfer)
         self.result.update(
             files=len(files),
             bytes=total,
@@ -281,7 +256,7 @@ class Syncer:
                 "before_header": f"{store.base}/{current or '(none)'}",
                 "after_header": f"{store.base}/{revision}",
                 "before": sums_lines(before_manifest["files"]) if before_manifest else "",
-                "after": sums_lines(wanted),
+                "after": sums_lines(listing_entries(files)),
             }
         if self.check_mode:
             self.result["pruned"] = self._prune_plan(revision, dry_run=True)
@@ -329,13 +304,13 @@ class Syncer:
 
         if p.get("write_checksums"):
             entries.append(self._write_checksums(stage, entries))
-        extra = {"listing_digest": listing_digest_of(files), "source_info": listing.info, "boundary": boundary}
+        extra = {"listing_digest": listing_digest(files), "source_info": listing.info, "boundary": boundary}
         manifest = store.publish(revision, entries, self.source.describe(), extra)
         self.result["manifest"] = store.manifest_path(revision)
         self.result["pruned"] = self._prune_plan(revision, dry_run=False)
         self.progress.state = "done"
         self.progress.maybe_write(force=True)
-        self.result["repaired"] = self.result.get("repaired", []) if repair else []
+        self.result.setdefault("repaired", [])
         self.result["bytes"] = manifest["bytes"]
         return self.result
 
@@ -374,9 +349,7 @@ class Syncer:
                     f"the disk holding {self.store.base} filled up during the transfer ({exc}); nothing was published and"
                     " the previous revision is still current; the partial files are kept to resume once space is freed"
                 )
-            if isinstance(exc, StoreError):
-                raise exc
-            if isinstance(exc, OSError):
+            if isinstance(exc, OSError) and not isinstance(exc, StoreError):
                 raise StoreError(f"transfer failed: {exc}; nothing was published, the next run resumes")
             raise exc
         return entries
@@ -424,21 +397,12 @@ class Syncer:
         return self.store.prune(keep)
 
 
-def source_stat(rf):
-    return "%s:%s" % tuple(rf.ref) if rf.ref and not rf.digest else None
-
-
 def entry_for(rf, size, sha256):
     """A manifest entry for a verified file."""
     entry = {"path": rf.path, "size": size, "sha256": sha256, "algorithm": rf.algorithm, "digest": rf.digest or sha256}
     if not rf.digest and rf.ref:
         entry["source_stat"] = source_stat(rf)
     return entry
-
-
-def listing_digest_of(files):
-    """Digest of what a revision is made of; files without a published digest count by size and time."""
-    return listing_digest((f.path, f.algorithm, f.digest) if f.digest else (f.path, "stat", source_stat(f) or "") for f in files)
 
 
 def sync(params, source, check_mode=False, warn=None):

@@ -377,8 +377,6 @@ def main():
             module.fail_json(msg=f"{key} must be at least 1, got {params[key]}")
     if params["keep_revisions"] < 0:
         module.fail_json(msg=f"keep_revisions must be 0 (keep all) or more, got {params['keep_revisions']}")
-    # For hf:// and oci:// sources the revision selects what to sync; the directory is named after what it resolves to.
-    params["revision_name"] = params["revision"] if scheme_of_or_none(params["src"]) in ("file", "http", "https", "s3") else None
     params["diff"] = module._diff
     warnings = []
     try:
@@ -392,13 +390,6 @@ def main():
     for w in warnings:
         module.warn(w)
     module.exit_json(**result)
-
-
-def scheme_of_or_none(src):
-    try:
-        return scheme_of(src)
-    except StoreError:
-        return None
 
 
 if __name__ == "__main__":

@@ -182,17 +182,12 @@ def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--rate", type=int, help="bytes per second per response")
     parser.add_argument("--auth", help="user:password for basic authentication")
-    parser.add_argument("--port-file", help="write the bound port here once listening")
     parser.add_argument("--drop-path", help="cut the first GET of this path (/file) ...")
     parser.add_argument("--drop-after", type=int, help="... after this many bytes of its body")
     args = parser.parse_args()
     server = MirrorServer(args.root, args.host, args.port, rate=args.rate, auth=args.auth)
     if args.drop_path:
         server.drop_next(args.drop_after or 0, args.drop_path)
-    if args.port_file:
-        with open(args.port_file + ".tmp", "w") as f:
-            f.write(str(server.server_address[1]))
-        os.rename(args.port_file + ".tmp", args.port_file)
     server.serve_forever()
 
 
