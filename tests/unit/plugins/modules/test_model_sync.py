@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -450,3 +451,36 @@ def test_s3_unreachable_endpoint(capsys, store):
     args = dict(src="s3://models/m", name="m", dest=str(store), endpoint_url=endpoint, access_key="AKIAEXAMPLE", secret_key="example-secret", timeout=2)
     result, failed = sync(capsys, **args)
     assert failed and "cannot reach" in result["msg"]
+
+
+def test_custom_checksum_file_name(capsys, tmp_path, store, files):
+    src = write_model(tmp_path / "custom", files, checksums="CHECKSUMS.sha256")
+    with serve(src) as server:
+        result, failed = sync(capsys, src=server.url, name="m", dest=str(store), checksum_file="CHECKSUMS.sha256")
+        assert not failed, result
+        missing, failed = sync(capsys, src=server.url, name="other", dest=str(store))
+    assert failed and "SHA256SUMS" in missing["msg"] and "404" in missing["msg"]
+    assert_published(store, files)
+
+
+def test_lock_held_by_another_sync_times_out(capsys, mirror, store):
+    (store / "m").mkdir(parents=True)
+    with open(store / "m" / ".lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        result, failed = sync(capsys, src=mirror.url, name="m", dest=str(store), lock_timeout=1)
+    assert failed and "another sync" in result["msg"] and "waited 1 s" in result["msg"]
+    assert not (store / "m" / "current").exists()
+
+
+@pytest.mark.parametrize(("option", "value"), [("parallel", 0), ("timeout", 0), ("lock_timeout", 0), ("keep_revisions", -1)])
+def test_out_of_range_numbers_are_refused(capsys, mirror, store, option, value):
+    result, failed = sync(capsys, src=mirror.url, name="m", dest=str(store), **{option: value})
+    assert failed and option in result["msg"] and str(value) in result["msg"]
+    assert not store.exists()
+
+
+@pytest.mark.parametrize(("src", "message"), [("ftp://mirror/m/", "unsupported source"), ("oci://registry/m:1", "not supported")])
+def test_unsupported_sources_are_refused(capsys, store, src, message):
+    result, failed = sync(capsys, src=src, name="m", dest=str(store))
+    assert failed and message in result["msg"]
+    assert not store.exists()
