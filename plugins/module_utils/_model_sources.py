@@ -21,13 +21,16 @@ import base64
 import binascii
 import contextlib
 import fnmatch
+import http.client
 import os
 import stat
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
+from urllib.request import getproxies, proxy_bypass
 
-from ansible.module_utils.urls import Request
+from ansible.module_utils.urls import Request, make_context
 
 from ansible_collections.horizon.ai_platform.plugins.module_utils._model_store import (
     CHUNK,
@@ -43,6 +46,15 @@ SCHEMES = ("file", "http", "https", "s3", "hf", "oci")
 
 class SourceError(StoreError):
     """The source could not be read: unreachable, refused, or not what it should be."""
+
+
+class HttpStatusError(SourceError):
+    """An HTTP source answered with an error status; ``status`` and ``headers`` say which and why."""
+
+    def __init__(self, msg, status, headers=None):
+        super().__init__(msg)
+        self.status = status
+        self.headers = headers
 
 
 class Listing:
@@ -213,11 +225,38 @@ class FileSource(Source):
 # --------------------------------------------------------------------------- http(s)://
 
 
-class HttpTransport:
-    """GET and HEAD with byte ranges over ansible-core's ``Request``, for HTTP-based sources.
+AGENT = "horizon.ai_platform-model_sync"
+# Errors of a connection, as raised by http.client: OSError covers resets and timeouts,
+# HTTPException short reads and garbled status lines.
+CONNECTION_ERRORS = (OSError, http.client.HTTPException)
 
-    Redirects are followed by hand, up to five hops, so that credentials never travel to another
-    host: a mirror or hub that redirects to a CDN gets the token, the CDN only the signed URL.
+
+class _KeptResponse:
+    """A response on a kept-alive connection: closing it before its end closes the connection too."""
+
+    def __init__(self, resp, discard):
+        self.resp = resp
+        self.status = resp.status
+        self.headers = resp.headers
+        self.discard = discard
+
+    def read(self, amt=None):
+        return self.resp.read(amt)
+
+    def close(self):
+        if not self.resp.isclosed():
+            self.discard()
+        self.resp.close()
+
+
+class HttpTransport:
+    """GET and HEAD with byte ranges, for HTTP-based sources.
+
+    Each transfer thread keeps one connection per host alive across requests, so a model of a
+    thousand small files costs a thousand requests, not a thousand TCP (and TLS) handshakes. Where
+    a proxy is configured for a URL, ansible-core's ``Request`` (which speaks to proxies) is used
+    instead. Redirects are followed by hand, up to five hops, so that credentials never travel to
+    another host: a mirror or hub that redirects to a CDN gets the token, the CDN only the signed URL.
     """
 
     MAX_REDIRECTS = 5
@@ -226,13 +265,75 @@ class HttpTransport:
         self.auth_headers = dict(headers or {})
         self.username = username
         self.password = password
+        self.timeout = params.get("timeout", 60)
+        self.validate_certs = params.get("validate_certs", True)
+        self.ca_path = params.get("ca_path")
         self.request = Request(
-            validate_certs=params.get("validate_certs", True),
-            ca_path=params.get("ca_path"),
-            timeout=params.get("timeout", 60),
-            http_agent="horizon.ai_platform-model_sync",
+            validate_certs=self.validate_certs,
+            ca_path=self.ca_path,
+            timeout=self.timeout,
+            http_agent=AGENT,
             follow_redirects="none",
         )
+        self._local = threading.local()
+        self._tls = None
+        self._tls_lock = threading.Lock()
+
+    def _tls_context(self):
+        with self._tls_lock:
+            if self._tls is None:
+                self._tls = make_context(cafile=self.ca_path, validate_certs=self.validate_certs)
+            return self._tls
+
+    def _connections(self):
+        pool = getattr(self._local, "pool", None)
+        if pool is None:
+            pool = self._local.pool = {}
+        return pool
+
+    def _discard(self, key):
+        conn = self._connections().pop(key, None)
+        if conn is not None:
+            conn.close()
+
+    def _send(self, method, url, headers, with_auth):
+        """One request, no redirects followed; raise ``HTTPError`` for any status from 300 on."""
+        parts = urlsplit(url)
+        username = self.username if with_auth else None
+        if parts.scheme in getproxies() and not proxy_bypass(parts.hostname or ""):
+            return self.request.open(
+                method, url, headers=headers, url_username=username, url_password=self.password if username else None, force_basic_auth=bool(username)
+            )
+        headers = dict(headers)
+        headers.setdefault("User-Agent", AGENT)
+        if username:
+            token = base64.b64encode(f"{username}:{self.password or ''}".encode()).decode("ascii")
+            headers["Authorization"] = "Basic " + token
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        key = (parts.scheme, parts.netloc)
+        pool = self._connections()
+        for _attempt in range(2):
+            conn = pool.get(key)
+            reused = conn is not None
+            if conn is None:
+                if parts.scheme == "https":
+                    conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=self.timeout, context=self._tls_context())
+                else:
+                    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=self.timeout)
+                pool[key] = conn
+            try:
+                conn.request(method, target, headers=headers)
+                resp = conn.getresponse()
+                break
+            except CONNECTION_ERRORS:
+                self._discard(key)
+                if not reused:
+                    raise
+                # The server closed a kept-alive connection between requests: once more on a new one.
+        if resp.status >= 300:
+            self._discard(key)
+            raise HTTPError(url, resp.status, resp.reason, resp.headers, None)
+        return _KeptResponse(resp, lambda: self._discard(key))
 
     def _open(self, method, url, headers=None):
         origin = urlsplit(url).netloc
@@ -241,24 +342,17 @@ class HttpTransport:
             all_headers = dict(self.auth_headers if same_host else {})
             all_headers.update(headers or {})
             try:
-                return self.request.open(
-                    method,
-                    url,
-                    headers=all_headers,
-                    url_username=self.username if same_host else None,
-                    url_password=self.password if same_host else None,
-                    force_basic_auth=bool(self.username) and same_host,
-                )
+                return self._send(method, url, all_headers, with_auth=bool(self.username) and same_host)
             except HTTPError as exc:
                 location = exc.headers.get("Location") if exc.headers else None
                 if exc.code in (301, 302, 303, 307, 308) and location:
                     url = urljoin(url, location)
                     continue
                 hint = " (check username, password or token)" if exc.code in (401, 403) else ""
-                raise SourceError(f"{method} {redact(url)} failed: HTTP {exc.code} {exc.reason}{hint}") from None
+                raise HttpStatusError(f"{method} {redact(url)} failed: HTTP {exc.code} {exc.reason}{hint}", exc.code, exc.headers) from None
             except URLError as exc:
                 raise SourceError(f"cannot reach {redact(url)}: {exc.reason}") from None
-            except (OSError, ValueError) as exc:
+            except (ValueError, *CONNECTION_ERRORS) as exc:
                 raise SourceError(f"cannot reach {redact(url)}: {exc}") from None
         raise SourceError(f"{method} {redact(url)} failed: more than {self.MAX_REDIRECTS} redirects")
 
@@ -284,7 +378,10 @@ class HttpTransport:
 
             def chunks():
                 while True:
-                    block = resp.read(CHUNK)
+                    try:
+                        block = resp.read(CHUNK)
+                    except CONNECTION_ERRORS as exc:
+                        raise SourceError(f"{rf.path}: the connection to {redact(url)} broke off ({exc}); run the sync again to resume") from None
                     if not block:
                         break
                     yield block

@@ -78,7 +78,9 @@ class Syncer:
     def select(self, listing):
         allow = self.params.get("allow_patterns")
         ignore = self.params.get("ignore_patterns")
-        files = [f for f in listing.files if match_patterns(f.path, allow, ignore)]
+        # Archives (image layers) are unpacked whole; the patterns apply to the files inside them.
+        archives = getattr(self.source, "archives", None) or {}
+        files = [f for f in listing.files if f.path in archives or match_patterns(f.path, allow, ignore)]
         if not files:
             raise StoreError(f"no file of {self.source.describe()} matches allow_patterns {allow} and ignore_patterns {ignore}")
         check_tree([f.path for f in files])
@@ -223,8 +225,6 @@ class Syncer:
             damaged = {(revision, path) for path, _problem in problems}
 
         # Work out what needs transferring.
-        if hasattr(self.source, "complete"):
-            self.source.complete(files)
         index = self.reuse_index(damaged)
         stage = store.staging_dir(revision)
         plan_transfer, plan_link, plan_staged = [], [], []
@@ -237,9 +237,18 @@ class Syncer:
             key = (rf.algorithm, rf.digest) if rf.digest else ("stat", rf.path, source_stat(rf))
             hit = index.get(key)
             if hit and (rf.size is None or hit[1]["size"] == rf.size):
+                rf.size = hit[1]["size"]
                 plan_link.append((rf, hit))
             else:
                 plan_transfer.append(rf)
+        sized_from_staging = set()
+        for rf, staged in plan_staged:
+            if rf.size is None:
+                rf.size = os.path.getsize(staged)  # verified against its digest before it is used
+                sized_from_staging.add(rf.path)
+        if hasattr(self.source, "complete"):
+            # Sizes the listing did not give (an HTTP mirror's checksum list), for what must be transferred only.
+            self.source.complete(plan_transfer)
         total = sum(f.size or 0 for f in files)
         to_transfer = sum(f.size or 0 for f in plan_transfer)
         resumable = store.partial_bytes(revision, plan_transfer)
@@ -262,11 +271,14 @@ class Syncer:
             self.result["pruned"] = self._prune_plan(revision, dry_run=True)
             return self.result
 
-        need = to_transfer - resumable + SPACE_RESERVE
+        # Unpacking needs room for the files beside the archives they come from (at least as much again).
+        archives = getattr(self.source, "archives", None) or {}
+        download = to_transfer - resumable + sum(f.size or 0 for f in files if f.path in archives)
+        need = download + SPACE_RESERVE
         free = free_bytes(store.base)
         if to_transfer - resumable > 0 and free < need:
             raise StoreError(
-                f"not enough free space for {store.name!r} under {store.base}: the sync needs {human_bytes(to_transfer - resumable)}"
+                f"not enough free space for {store.name!r} under {store.base}: the sync needs {human_bytes(download)}"
                 f" (+{human_bytes(SPACE_RESERVE)} reserve), the file system has {human_bytes(free)}; nothing was downloaded"
             )
 
@@ -278,13 +290,19 @@ class Syncer:
         self.result["progress_file"] = progress_path
         entries = []
 
+        redo = []
         for rf, staged in plan_staged:
             entry = self.verify_staged(rf, staged)
             if entry is None:
                 os.unlink(staged)
-                plan_transfer.append(rf)
+                if rf.path in sized_from_staging:
+                    rf.size = None
+                redo.append(rf)
             else:
                 entries.append(entry)
+        if redo and hasattr(self.source, "complete"):
+            self.source.complete(redo)
+        plan_transfer.extend(redo)
         for rf, (src_path, e) in plan_link:
             target = inside(os.path.join(stage, "data"), rf.path)
             os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -299,6 +317,11 @@ class Syncer:
         before = self.progress.done_bytes
         entries.extend(self._transfer_all(plan_transfer, stage))
         self.result["transferred_bytes"] = self.progress.done_bytes - before
+        if archives:
+            self.progress.state = "unpacking"
+            self.progress.maybe_write(force=True)
+            entries = self._unpack(stage, entries)
+            self.result["files"] = len(entries)
         self.progress.state = "publishing"
         self.progress.maybe_write(force=True)
 
@@ -313,6 +336,16 @@ class Syncer:
         self.result.setdefault("repaired", [])
         self.result["bytes"] = manifest["bytes"]
         return self.result
+
+    def _unpack(self, stage, entries):
+        try:
+            return self.source.unpack(stage, entries, self.params.get("allow_patterns"), self.params.get("ignore_patterns"))
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise StoreError(
+                    f"the disk holding {self.store.base} filled up while unpacking ({exc}); nothing was published and the previous revision is still current"
+                ) from None
+            raise
 
     def _write_checksums(self, stage, entries):
         """Write ``<checksum_file>`` into the revision, so the store can itself serve as a plain HTTP mirror."""

@@ -51,6 +51,11 @@ options:
       - V(hf://org/name) - a model repository on the Hugging Face Hub or a self-hosted mirror of it (O(endpoint_url)),
         through huggingface_hub. O(revision) names the branch, tag or commit; the published revision is the commit.
         Large files are verified against their LFS SHA-256, the others against their git blob id.
+      - V(oci://registry/repository:tag) or V(oci://registry/repository@sha256:<digest>) - a model in an OCI registry, either
+        an artifact pushed with ORAS (each layer one file, named by its C(org.opencontainers.image.title) annotation),
+        or a KServe modelcar image, whose files under C(/models) are the model. Every layer is verified against its
+        digest; image layers are then unpacked in order, whiteouts applied. The published revision is the manifest
+        digest (C(sha256-<hex>)). An index is resolved to the manifest for the node's architecture.
     type: str
     required: true
   name:
@@ -68,6 +73,7 @@ options:
       - For V(hf://) sources, the branch, tag or commit to sync (default V(main)); the revision directory is named after
         the commit it resolves to.
       - For the other sources, the name of the revision directory to publish.
+      - For V(oci://) sources it defaults to the manifest digest, C(sha256-<hex>).
       - By default it is derived from the source, the first 16 hexadecimal digits of a SHA-256 over the source's checksum
         list, so the same content always lands in the same revision and new content in a new one.
       - A revision, once published, is immutable. Naming a published revision while the source holds other content fails.
@@ -119,7 +125,8 @@ options:
     aliases: [aws_session_token]
   username:
     description:
-      - User name for HTTP basic authentication on V(http(s\)://) mirrors.
+      - User name for HTTP basic authentication on V(http(s\)://) mirrors, or for the V(oci://) registry. A registry
+        that uses token authentication gets the token from its token service with these credentials.
     type: str
   password:
     description:
@@ -129,6 +136,7 @@ options:
     description:
       - Bearer token sent to V(http(s\)://) mirrors, or the access token for V(hf://) sources (gated and private
         repositories). It is sent to the hub only, never to a host the hub redirects to.
+      - For V(oci://) sources, a registry access token sent as a bearer token instead of O(username)/O(password).
     type: str
   validate_certs:
     description:
@@ -139,6 +147,12 @@ options:
     description:
       - PEM file of certificate authorities to trust for the source, for mirrors behind a private CA.
     type: path
+  plain_http:
+    description:
+      - For V(oci://) sources, talk to the registry over plain HTTP instead of HTTPS, like C(oras --plain-http). For
+        registries on a trusted network only.
+    type: bool
+    default: false
   parallel:
     description:
       - How many files to transfer at the same time.
@@ -215,6 +229,13 @@ EXAMPLES = r"""
     secret_key: "{{ vault_models_secret_key }}"
     keep_revisions: 2
     ignore_patterns: ["*.bin", "*.pth"]
+
+- name: Sync a modelcar image from the in-region registry, pinned by digest
+  horizon.ai_platform.model_sync:
+    src: oci://registry.dc1.example.com/models/granite-3.1-8b@sha256:4f9a0c1e1b6f0f5c8a3b2d7e9c6a1f0b3d5e7a9c1b2d4f6e8a0c2e4b6d8f0a1c
+    name: granite-3.1-8b
+    username: "{{ vault_registry_user }}"
+    password: "{{ vault_registry_password }}"
 
 - name: Sync a long transfer in the background and show its progress
   horizon.ai_platform.model_sync:
@@ -305,6 +326,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.horizon.ai_platform.plugins.module_utils._model_source_hub import HubSource
+from ansible_collections.horizon.ai_platform.plugins.module_utils._model_source_oci import OciSource
 from ansible_collections.horizon.ai_platform.plugins.module_utils._model_sources import (
     FileSource,
     HttpSource,
@@ -344,6 +366,7 @@ def argument_spec():
         token=dict(type="str", no_log=True),
         validate_certs=dict(type="bool", default=True),
         ca_path=dict(type="path"),
+        plain_http=dict(type="bool", default=False),
         parallel=dict(type="int", default=4),
         timeout=dict(type="int", default=60),
         keep_revisions=dict(type="int", default=0),
@@ -365,8 +388,7 @@ def make_source(module, params):
     if scheme == "hf":
         names = ("huggingface_hub", "huggingface_hub.errors", "huggingface_hub.hf_api", "huggingface_hub.utils")
         return HubSource(params, import_libraries(module, names, "huggingface_hub", scheme)[0])
-    module.fail_json(msg=f"{scheme}:// sources are not supported by this version of model_sync")
-    return None
+    return OciSource(params)
 
 
 def main():

@@ -479,7 +479,16 @@ def test_out_of_range_numbers_are_refused(capsys, mirror, store, option, value):
     assert not store.exists()
 
 
-@pytest.mark.parametrize(("src", "message"), [("ftp://mirror/m/", "unsupported source"), ("oci://registry/m:1", "not supported")])
+@pytest.mark.parametrize(
+    ("src", "message"),
+    [
+        ("ftp://mirror/m/", "unsupported source"),
+        ("oci://registry/Models/M:1", "not a valid repository name"),
+        ("oci://registry/m@sha1:abc", "not a sha256 digest"),
+        ("oci://registry/m:bad/tag", "not a valid"),
+        ("oci://registry", "oci:// sources are"),
+    ],
+)
 def test_unsupported_sources_are_refused(capsys, store, src, message):
     result, failed = sync(capsys, src=src, name="m", dest=str(store))
     assert failed and message in result["msg"]
