@@ -122,17 +122,14 @@ class OciSource(HttpTransport, Source):
         if self.credentials and not params.get("token"):
             # Sent from the first request on; a registry that wants tokens answers with a challenge.
             self.username, self.password = self.credentials
-        self.bearer = False
         self.auth_lock = threading.Lock()
-        self.archives = {}
-        self.manifest_digest = None
 
     def describe(self):
         ref = f"@sha256:{self.digest}" if self.digest else f":{self.tag}"
         return f"oci://{self.registry}/{self.repository}{ref}"
 
     def boundary_facts(self):
-        return {"scheme": "oci", "host": self.registry.rsplit(":", 1)[0].strip("[]"), "region": self.params.get("region"), "repository": self.repository}
+        return {"scheme": "oci", "host": urlsplit(self.base).hostname, "region": self.params.get("region"), "repository": self.repository}
 
     # ------------------------------------------------------------------ authentication
 
@@ -147,8 +144,11 @@ class OciSource(HttpTransport, Source):
             return super()._open(method, url, headers)
         except HttpStatusError as exc:
             if exc.status == 401:
-                raise SourceError(f"{self.registry} refused the credentials for {self.repository} (check username and password)") from None
+                raise self._refused() from None
             raise
+
+    def _refused(self):
+        return SourceError(f"{self.registry} refused the credentials for {self.repository} (check username and password)")
 
     def _authenticate(self, exc):
         scheme, challenge = parse_challenge(exc.headers.get("WWW-Authenticate") if exc.headers else "")
@@ -156,7 +156,7 @@ class OciSource(HttpTransport, Source):
             if not self.credentials:
                 raise SourceError(f"{self.registry} requires a username and password for {self.repository}") from None
             if self.username:
-                raise SourceError(f"{self.registry} refused the credentials for {self.repository} (check username and password)") from None
+                raise self._refused() from None
             self.username, self.password = self.credentials
             return
         if scheme != "bearer" or not challenge.get("realm"):
@@ -188,7 +188,6 @@ class OciSource(HttpTransport, Source):
             raise SourceError(f"the token service of {self.registry} ({urlsplit(realm).netloc}) answered without a token")
         self.username = self.password = None
         self.auth_headers["Authorization"] = "Bearer " + token
-        self.bearer = True
 
     # ------------------------------------------------------------------ manifests
 
@@ -249,14 +248,13 @@ class OciSource(HttpTransport, Source):
         manifest, media_type, digest = self._get_manifest(reference, self.digest)
         if media_type in (OCI_INDEX, DOCKER_LIST) or "manifests" in manifest:
             chosen = self._pick_platform(manifest)
-            target, _sep, hexdigest = str(chosen.get("digest", "")).partition(":")
-            if target != "sha256" or not re.match(r"^[a-f0-9]{64}$", hexdigest):
+            match = _DIGEST_RE.match(str(chosen.get("digest", "")))
+            if not match:
                 raise SourceError(f"{self.describe()}: the index names a manifest by {chosen.get('digest')!r}, not a sha256 digest")
-            manifest, media_type, digest = self._get_manifest("sha256:" + hexdigest, hexdigest)
+            manifest, media_type, digest = self._get_manifest(match.group(0), match.group(1))
         layers = manifest.get("layers")
         if not isinstance(layers, list) or not layers:
             raise SourceError(f"{self.describe()}: the manifest ({media_type or 'no media type'}) lists no layers")
-        self.manifest_digest = digest
         titled = [bool((layer.get("annotations") or {}).get(TITLE)) for layer in layers]
         files, self.archives = [], {}
         if all(titled):

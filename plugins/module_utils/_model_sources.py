@@ -109,6 +109,8 @@ class Source:
         self.params = params
         self.uri = params["src"]
         self.checksum_file = params.get("checksum_file") or "SHA256SUMS"
+        # Files of the listing that are archives to unpack after transfer (image layers), by path.
+        self.archives = {}
 
     def describe(self):
         return redact(self.uri)
@@ -123,6 +125,9 @@ class Source:
 
     def fetch(self, rf, offset):
         raise NotImplementedError
+
+    def complete(self, files):
+        """Fill in the sizes of ``files`` that the listing did not give; most sources list them all."""
 
     def close(self):
         pass

@@ -79,8 +79,7 @@ class Syncer:
         allow = self.params.get("allow_patterns")
         ignore = self.params.get("ignore_patterns")
         # Archives (image layers) are unpacked whole; the patterns apply to the files inside them.
-        archives = getattr(self.source, "archives", None) or {}
-        files = [f for f in listing.files if f.path in archives or match_patterns(f.path, allow, ignore)]
+        files = [f for f in listing.files if f.path in self.source.archives or match_patterns(f.path, allow, ignore)]
         if not files:
             raise StoreError(f"no file of {self.source.describe()} matches allow_patterns {allow} and ignore_patterns {ignore}")
         check_tree([f.path for f in files])
@@ -241,14 +240,8 @@ class Syncer:
                 plan_link.append((rf, hit))
             else:
                 plan_transfer.append(rf)
-        sized_from_staging = set()
-        for rf, staged in plan_staged:
-            if rf.size is None:
-                rf.size = os.path.getsize(staged)  # verified against its digest before it is used
-                sized_from_staging.add(rf.path)
-        if hasattr(self.source, "complete"):
-            # Sizes the listing did not give (an HTTP mirror's checksum list), for what must be transferred only.
-            self.source.complete(plan_transfer)
+        # Sizes the listing did not give (an HTTP mirror's checksum list), for what may be transferred only.
+        self.source.complete(plan_transfer + [rf for rf, _staged in plan_staged])
         total = sum(f.size or 0 for f in files)
         to_transfer = sum(f.size or 0 for f in plan_transfer)
         resumable = store.partial_bytes(revision, plan_transfer)
@@ -272,7 +265,7 @@ class Syncer:
             return self.result
 
         # Unpacking needs room for the files beside the archives they come from (at least as much again).
-        archives = getattr(self.source, "archives", None) or {}
+        archives = self.source.archives
         download = to_transfer - resumable + sum(f.size or 0 for f in files if f.path in archives)
         need = download + SPACE_RESERVE
         free = free_bytes(store.base)
@@ -290,19 +283,13 @@ class Syncer:
         self.result["progress_file"] = progress_path
         entries = []
 
-        redo = []
         for rf, staged in plan_staged:
             entry = self.verify_staged(rf, staged)
             if entry is None:
                 os.unlink(staged)
-                if rf.path in sized_from_staging:
-                    rf.size = None
-                redo.append(rf)
+                plan_transfer.append(rf)
             else:
                 entries.append(entry)
-        if redo and hasattr(self.source, "complete"):
-            self.source.complete(redo)
-        plan_transfer.extend(redo)
         for rf, (src_path, e) in plan_link:
             target = inside(os.path.join(stage, "data"), rf.path)
             os.makedirs(os.path.dirname(target), exist_ok=True)
