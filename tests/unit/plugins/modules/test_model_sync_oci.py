@@ -353,3 +353,19 @@ def test_expired_token_is_renewed_mid_transfer(tmp_path, model_dir, files):
             data = b"".join(chunks)
         assert start == 0 and data == files[BIG]
         assert reg.token_requests == before + 1
+
+
+def test_registry_access_token_and_username_without_password(capsys, tmp_path, model_dir, files, store):
+    with registry(str(tmp_path / "registry"), auth="token") as reg:
+        push_artifact(reg, "models/tiny", "v1", model_dir, ["config.json"])
+        token = reg.issuer.token(reg.user, ["repository:models/tiny:pull"])
+        before = reg.token_requests
+        args = {"src": f"oci://{reg.host}/models/tiny:v1", "name": "m", "dest": str(store), "plain_http": True, "token": token}
+        result, failed = sync(capsys, **args)
+        assert not failed, result
+        assert published(store)[1] == {"config.json": files["config.json"]}
+        assert reg.token_requests == before  # the given token was used as it is
+        assert token not in json.dumps(result)
+
+        result, failed = sync(capsys, **dict(args, token=None, username=reg.user))
+        assert failed and "no password" in result["msg"]
