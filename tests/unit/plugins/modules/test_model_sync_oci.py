@@ -367,5 +367,6 @@ def test_registry_access_token_and_username_without_password(capsys, tmp_path, m
         assert reg.token_requests == before  # the given token was used as it is
         assert token not in json.dumps(result)
 
-        result, failed = sync(capsys, **dict(args, token=None, username=reg.user))
+        del args["token"]
+        result, failed = sync(capsys, username=reg.user, **args)
         assert failed and "no password" in result["msg"]
