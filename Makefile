@@ -86,7 +86,8 @@ demo: images
 benchmark: setup
 	PYTHONPATH=$(CURDIR)/.cache/collections python benchmarks/bench_accelerator_facts.py
 	PYTHONPATH=$(CURDIR)/.cache/collections python benchmarks/bench_inventory.py
-	python benchmarks/bench_model_sync.py
+	PYTHON=$(PYTHON) benchmarks/setup-tools.sh
+	python benchmarks/bench_model_sync.py $(BENCH_MODEL_SYNC_ARGS)
 
 changelog: setup
 	antsibull-changelog lint

@@ -20,6 +20,8 @@ from ansible_collections.horizon.ai_platform.plugins.module_utils._model_sources
     Listing,
     Source,
     SourceError,
+    certificate_error,
+    tls_error,
 )
 from ansible_collections.horizon.ai_platform.plugins.module_utils._model_store import RemoteFile
 
@@ -42,10 +44,34 @@ class HubSource(HttpTransport, Source):
         self.endpoint = (params.get("endpoint_url") or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
         self.ref = params.get("revision") or "main"
         self.token = params.get("token") or False
-        self.api = hub.HfApi(endpoint=self.endpoint, token=self.token, library_name=LIBRARY)
         headers = hub.utils.build_hf_headers(token=self.token, library_name=LIBRARY)
         self.init_transport(params, headers=headers)
+        if urlsplit(self.endpoint).scheme == "https":
+            self._use_tls_settings()
+        self.api = hub.HfApi(endpoint=self.endpoint, token=self.token, library_name=LIBRARY)
         self.commit = None
+
+    def _use_tls_settings(self):
+        """Make huggingface_hub's own requests (the listing) verify TLS as the downloads do: ``validate_certs``, ``ca_path``.
+
+        huggingface_hub sends its API requests through one shared HTTP client; it is replaced by one
+        made the same way (same class, same event hooks) but with this source's TLS context and timeout.
+        """
+        if not hasattr(self.hub.utils, "set_client_factory"):
+            if self.ca_path or not self.validate_certs:
+                raise SourceError(
+                    f"{self.describe()}: ca_path and validate_certs need huggingface_hub's set_client_factory,"
+                    f" which huggingface_hub {getattr(self.hub, '__version__', '?')} lacks; upgrade it"
+                )
+            return
+        default = self.hub.utils.get_session()
+        client_class, hooks = type(default), dict(default.event_hooks)
+        context = self._tls_context()
+
+        def factory():
+            return client_class(event_hooks=hooks, follow_redirects=True, timeout=self.timeout, verify=context)
+
+        self.hub.utils.set_client_factory(factory)
 
     def describe(self):
         return f"hf://{self.repo_id}@{self.ref}" + ("" if self.endpoint == DEFAULT_ENDPOINT else f" ({self.endpoint})")
@@ -64,12 +90,15 @@ class HubSource(HttpTransport, Source):
         if isinstance(exc, errors.HfHubHTTPError):
             status = getattr(getattr(exc, "response", None), "status_code", "?")
             return SourceError(f"{what}: {self.endpoint} answered HTTP {status}: {str(exc).splitlines()[0]}")
+        cert = certificate_error(exc)
+        if cert is not None:
+            return SourceError(f"{what}: {tls_error(urlsplit(self.endpoint).netloc, cert, self.ca_path if self.validate_certs else None)}")
         return SourceError(f"{what}: cannot reach {self.endpoint}: {exc}")
 
     def listing(self):
         what = f"reading {self.repo_id}@{self.ref}"
         try:
-            info = self.api.model_info(self.repo_id, revision=self.ref)
+            info = self.api.model_info(self.repo_id, revision=self.ref, timeout=self.timeout)
             self.commit = info.sha
             entries = list(self.api.list_repo_tree(self.repo_id, revision=self.commit, recursive=True))
         except Exception as exc:  # huggingface_hub raises its own errors and its HTTP client's

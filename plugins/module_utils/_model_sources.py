@@ -23,14 +23,13 @@ import contextlib
 import fnmatch
 import http.client
 import os
+import ssl
 import stat
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 from urllib.request import getproxies, proxy_bypass
-
-from ansible.module_utils.urls import Request, make_context
 
 from ansible_collections.horizon.ai_platform.plugins.module_utils._model_store import (
     CHUNK,
@@ -58,11 +57,17 @@ class HttpStatusError(SourceError):
 
 
 class Listing:
-    """What a source offers: files, the revision they make up, and facts about the source."""
+    """What a source offers: files, the revision they make up, and facts about the source.
 
-    def __init__(self, files, revision, info=None, skipped=None):
+    ``revision`` is the source's own name for this content (a hub commit, a manifest digest), or
+    None where the source has none: the revision is then derived from the files that are synced
+    (``derived``), so that the same selection of the same content always gets the same name.
+    """
+
+    def __init__(self, files, revision=None, info=None, skipped=None):
         self.files = files
-        self.revision = revision
+        self.derived = revision is None
+        self.revision = derived_revision(files) if revision is None else revision
         self.info = info or {}
         self.skipped = skipped or []
 
@@ -88,6 +93,46 @@ def match_patterns(path, allow, ignore):
     if allow and not any(fnmatch.fnmatchcase(path, p) or fnmatch.fnmatchcase(path, p.rstrip("/") + "/*") for p in allow):
         return False
     return not (ignore and any(fnmatch.fnmatchcase(path, p) or fnmatch.fnmatchcase(path, p.rstrip("/") + "/*") for p in ignore))
+
+
+def check_ca_path(path):
+    """Refuse a ``ca_path`` that is not a readable PEM file of certificates, naming it, before any request."""
+    if not os.path.isfile(path):
+        raise SourceError(f"ca_path {path} does not exist or is not a file; give the PEM file of the certificate authorities to trust")
+    try:
+        ssl.create_default_context(cafile=path)
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        raise SourceError(f"ca_path {path} is not a PEM file of certificates: {exc}") from None
+
+
+def certificate_error(exc):
+    """The ``ssl.SSLCertVerificationError`` behind ``exc`` (raised by it or wrapped by a library), or None."""
+    seen = set()
+    todo = [exc]
+    while todo:
+        e = todo.pop()
+        if id(e) in seen or not isinstance(e, BaseException):
+            continue
+        seen.add(id(e))
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return e
+        todo.extend((e.__cause__, e.__context__, getattr(e, "reason", None), *e.args))
+        todo.extend(v for v in (getattr(e, "kwargs", None) or {}).values() if isinstance(v, BaseException))
+    return None
+
+
+def tls_error(host, cert_error, ca_path):
+    """A message for a server certificate that was refused: whose, why, and what to set."""
+    reason = (cert_error.verify_message or str(cert_error)).rstrip(".")
+    if cert_error.verify_code in (62, 64):  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
+        return SourceError(f"the TLS certificate of {host} is not valid for that name ({reason}); connect by a name the certificate lists")
+    if cert_error.verify_code in (2, 18, 19, 20, 21):  # no issuer, self-signed, unknown CA
+        if ca_path:
+            return SourceError(f"the TLS certificate of {host} is not trusted: no CA in ca_path {ca_path} signed it ({reason})")
+        return SourceError(
+            f"the TLS certificate of {host} is not trusted: no CA the system trusts signed it ({reason}); set ca_path to the PEM file of the CA that did"
+        )
+    return SourceError(f"the TLS certificate of {host} was refused: {reason}")
 
 
 def parallel_map(func, items, workers):
@@ -182,7 +227,7 @@ class FileSource(Source):
                 if not stat.S_ISREG(st.st_mode):
                     raise SourceError(f"{sums_path} lists {rel!r}, but {path} is not a regular file")
                 files.append(RemoteFile(rel, st.st_size, "sha256", digest, ref=(st.st_size, st.st_mtime_ns)))
-            return Listing(files, derived_revision(files), {"checksums": self.checksum_file})
+            return Listing(files, None, {"checksums": self.checksum_file})
         files = []
         for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
             dirnames.sort()
@@ -203,7 +248,7 @@ class FileSource(Source):
                 files.append(RemoteFile(rel, st.st_size, "sha256", None, ref=(st.st_size, st.st_mtime_ns)))
         if not files:
             raise SourceError(f"source directory {self.root} holds no files")
-        return Listing(files, derived_revision(files), {"checksums": None})
+        return Listing(files, None, {"checksums": None})
 
     @contextlib.contextmanager
     def fetch(self, rf, offset):
@@ -254,6 +299,17 @@ class _KeptResponse:
         self.resp.close()
 
 
+def _urls():
+    """ansible.module_utils.urls, imported on first use (TLS, proxies).
+
+    Importing it (with the cryptography it imports) costs about a fifth of the start-up of a warm
+    run, which against a mirror without TLS or proxy never needs it.
+    """
+    from ansible.module_utils import urls  # noqa: PLC0415 - lazy, see above
+
+    return urls
+
+
 class HttpTransport:
     """GET and HEAD with byte ranges, for HTTP-based sources.
 
@@ -273,21 +329,31 @@ class HttpTransport:
         self.timeout = params.get("timeout", 60)
         self.validate_certs = params.get("validate_certs", True)
         self.ca_path = params.get("ca_path")
-        self.request = Request(
-            validate_certs=self.validate_certs,
-            ca_path=self.ca_path,
-            timeout=self.timeout,
-            http_agent=AGENT,
-            follow_redirects="none",
-        )
+        if self.ca_path:
+            check_ca_path(self.ca_path)
+        self._request = None
         self._local = threading.local()
         self._tls = None
         self._tls_lock = threading.Lock()
 
+    @property
+    def request(self):
+        """ansible-core's ``Request``, for requests through a proxy."""
+        with self._tls_lock:
+            if self._request is None:
+                self._request = _urls().Request(
+                    validate_certs=self.validate_certs,
+                    ca_path=self.ca_path,
+                    timeout=self.timeout,
+                    http_agent=AGENT,
+                    follow_redirects="none",
+                )
+            return self._request
+
     def _tls_context(self):
         with self._tls_lock:
             if self._tls is None:
-                self._tls = make_context(cafile=self.ca_path, validate_certs=self.validate_certs)
+                self._tls = _urls().make_context(cafile=self.ca_path, validate_certs=self.validate_certs)
             return self._tls
 
     def _connections(self):
@@ -329,6 +395,10 @@ class HttpTransport:
             try:
                 conn.request(method, target, headers=headers)
                 resp = conn.getresponse()
+                if method == "HEAD":
+                    # A HEAD response has no body, but http.client counts it complete only once read;
+                    # unread, closing it would close the connection, one new connection per HEAD.
+                    resp.read()
                 break
             except CONNECTION_ERRORS:
                 self._discard(key)
@@ -355,10 +425,11 @@ class HttpTransport:
                     continue
                 hint = " (check username, password or token)" if exc.code in (401, 403) else ""
                 raise HttpStatusError(f"{method} {redact(url)} failed: HTTP {exc.code} {exc.reason}{hint}", exc.code, exc.headers) from None
-            except URLError as exc:
-                raise SourceError(f"cannot reach {redact(url)}: {exc.reason}") from None
-            except (ValueError, *CONNECTION_ERRORS) as exc:
-                raise SourceError(f"cannot reach {redact(url)}: {exc}") from None
+            except (ValueError, *CONNECTION_ERRORS) as exc:  # URLError is an OSError
+                cert = certificate_error(exc)
+                if cert is not None:
+                    raise tls_error(urlsplit(url).netloc, cert, self.ca_path) from None
+                raise SourceError(f"cannot reach {redact(url)}: {exc.reason if isinstance(exc, URLError) else exc}") from None
         raise SourceError(f"{method} {redact(url)} failed: more than {self.MAX_REDIRECTS} redirects")
 
     def file_url(self, rf):
@@ -446,7 +517,7 @@ class HttpSource(HttpTransport, Source):
         sums = parse_sha256sums(text.decode("utf-8", "replace"), redact(url))
         paths = sorted(sums)
         files = [RemoteFile(p, None, "sha256", sums[p]) for p in paths]
-        return Listing(files, derived_revision(files), {"checksums": self.checksum_file})
+        return Listing(files, None, {"checksums": self.checksum_file})
 
     def complete(self, files):
         """Ask the mirror for the sizes of ``files`` (HEAD requests, in parallel)."""
@@ -487,16 +558,24 @@ class S3Source(Source):
         self.botocore = botocore
         endpoint = params.get("endpoint_url")
         verify = params.get("validate_certs", True)
-        if verify and params.get("ca_path"):
-            verify = params["ca_path"]
-        config = botocore.config.Config(
-            retries={"max_attempts": 3, "mode": "standard"},
-            connect_timeout=params.get("timeout", 60),
-            read_timeout=params.get("timeout", 60),
-            max_pool_connections=max(10, params.get("parallel", 4) * 2),
-            s3={"addressing_style": "path"} if endpoint else {},
-            user_agent_extra="horizon.ai_platform-model_sync",
-        )
+        if params.get("ca_path"):
+            check_ca_path(params["ca_path"])
+            if verify:
+                verify = params["ca_path"]
+        options = {
+            "retries": {"max_attempts": 3, "mode": "standard"},
+            "connect_timeout": params.get("timeout", 60),
+            "read_timeout": params.get("timeout", 60),
+            "max_pool_connections": max(10, params.get("parallel", 4) * 2),
+            "s3": {"addressing_style": "path"} if endpoint else {},
+            "user_agent_extra": "horizon.ai_platform-model_sync",
+        }
+        if "response_checksum_validation" in getattr(botocore.config.Config, "OPTION_DEFAULTS", {}):
+            # botocore 1.36 and later otherwise ask for each object's CRC and compute it over the
+            # body as it is read, in the transfer thread: a second digest of every byte, where the
+            # SHA-256 that model_sync verifies already covers the transfer.
+            options["response_checksum_validation"] = "when_required"
+        config = botocore.config.Config(**options)
         session = boto3.session.Session(
             aws_access_key_id=params.get("access_key"),
             aws_secret_access_key=params.get("secret_key"),
@@ -505,6 +584,7 @@ class S3Source(Source):
         )
         self.client = session.client("s3", endpoint_url=endpoint, verify=verify, config=config)
         self.endpoint = endpoint
+        self.ca_path = params.get("ca_path") if verify else None
         self.workers = params.get("parallel", 4)
 
     def boundary_facts(self):
@@ -519,9 +599,12 @@ class S3Source(Source):
             err = exc.response.get("Error", {})
             code = err.get("Code", "?")
             hint = ""
-            if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403", "401", "ExpiredToken"):
+            if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403", "401", "ExpiredToken", "InvalidToken"):
                 hint = " (check access_key, secret_key and session_token)"
             return SourceError(f"{what} failed: {code}: {err.get('Message') or exc}{hint}")
+        cert = certificate_error(exc)
+        if cert is not None:
+            return SourceError(f"{what} failed: {tls_error(urlsplit(self.endpoint).netloc if self.endpoint else 's3.amazonaws.com', cert, self.ca_path)}")
         if isinstance(exc, exceptions.NoCredentialsError):
             return SourceError(f"{what} failed: no S3 credentials; set access_key and secret_key or give the node a credential source")
         if isinstance(exc, (exceptions.EndpointConnectionError, exceptions.ConnectTimeoutError)):
@@ -565,7 +648,7 @@ class S3Source(Source):
                     raise SourceError(f"{where}{self.checksum_file} lists {rel!r}, but there is no such object")
                 files.append(RemoteFile(rel, obj["Size"], "sha256", sums[rel], ref=obj.get("ETag")))
             skipped = sorted(set(objects) - set(sums) - {self.checksum_file})
-            return Listing(files, derived_revision(files), {"checksums": self.checksum_file}, skipped)
+            return Listing(files, None, {"checksums": self.checksum_file}, skipped)
 
         def head(rel):
             return self._call(
@@ -588,7 +671,7 @@ class S3Source(Source):
                     " under the prefix, or upload the objects with a SHA256 checksum"
                 )
             files.append(RemoteFile(rel, meta["ContentLength"], "sha256", digest, ref=meta.get("ETag")))
-        return Listing(files, derived_revision(files), {"checksums": "object checksums"})
+        return Listing(files, None, {"checksums": "object checksums"})
 
     @contextlib.contextmanager
     def fetch(self, rf, offset):

@@ -479,23 +479,33 @@ class ModelStore:
         os.rename(tmp, link)
         fsync_dir(self.base)
 
-    def prune(self, keep, dry_run=False):
-        """Remove the oldest published revisions beyond ``keep``; never the current one."""
-        if not keep or keep < 1:
-            return []
-        current = self.current_revision()
-        revisions = self.published_revisions()
-        removable = [r for r in revisions if r != current]
-        excess = len(revisions) - keep
-        victims = removable[: max(excess, 0)]
-        if not dry_run:
-            for rev in victims:
-                # The manifest goes first: without it the directory is no longer published.
-                os.unlink(self.manifest_path(rev))
-                fsync_dir(self.base)
-                make_writable(self.revision_dir(rev))
-                shutil.rmtree(self.revision_dir(rev))
+    def prune(self, keep, previous=None):
+        """Remove published revisions beyond ``keep`` (see ``prune_victims``); return their names."""
+        victims = prune_victims(self.published_revisions(), keep, self.current_revision(), previous)
+        for rev in victims:
+            # The manifest goes first: without it the directory is no longer published.
+            os.unlink(self.manifest_path(rev))
+            fsync_dir(self.base)
+            make_writable(self.revision_dir(rev))
+            shutil.rmtree(self.revision_dir(rev))
         return victims
+
+
+def prune_victims(revisions, keep, current, previous=None):
+    """The revisions to remove so that ``keep`` remain; ``revisions`` is oldest first.
+
+    The current revision always stays. While ``keep`` allows a second one, so does ``previous``, the
+    revision that was current before this sync: the one to roll back to, even when another revision
+    was published after it. The rest go oldest first. ``keep`` 0 keeps everything.
+    """
+    if not keep or keep < 1:
+        return []
+    revisions = list(revisions)
+    if current not in revisions:
+        revisions.append(current)
+    protected = {current} | ({previous} if previous and keep > 1 else set())
+    removable = [r for r in revisions if r not in protected]
+    return removable[: max(len(revisions) - keep, 0)]
 
 
 # --------------------------------------------------------------------------- small file-system helpers

@@ -74,8 +74,9 @@ options:
         the commit it resolves to.
       - For the other sources, the name of the revision directory to publish.
       - For V(oci://) sources it defaults to the manifest digest, C(sha256-<hex>).
-      - By default it is derived from the source, the first 16 hexadecimal digits of a SHA-256 over the source's checksum
-        list, so the same content always lands in the same revision and new content in a new one.
+      - By default it is derived from the source, the first 16 hexadecimal digits of a SHA-256 over the checksum list of
+        the files synced (those O(allow_patterns) and O(ignore_patterns) select), so the same content always lands in
+        the same revision and new content, or another selection, in a new one.
       - A revision, once published, is immutable. Naming a published revision while the source holds other content fails.
     type: str
   checksum_file:
@@ -135,17 +136,21 @@ options:
   token:
     description:
       - Bearer token sent to V(http(s\)://) mirrors, or the access token for V(hf://) sources (gated and private
-        repositories). It is sent to the hub only, never to a host the hub redirects to.
+        repositories). It is sent to the mirror or hub only, never to a host it redirects to.
       - For V(oci://) sources, a registry access token sent as a bearer token instead of O(username)/O(password).
     type: str
   validate_certs:
     description:
-      - Whether to verify TLS certificates of the source.
+      - Whether to verify the TLS certificates of the source (for every network source, and an OCI registry's token service).
     type: bool
     default: true
   ca_path:
     description:
-      - PEM file of certificate authorities to trust for the source, for mirrors behind a private CA.
+      - PEM file of certificate authorities to trust for the source, for sources behind a private CA. When set, only
+        these authorities are trusted, not the system's.
+      - It applies to HTTPS mirrors, the S3 endpoint (boto3), an OCI registry and its token service, and
+        a Hugging Face hub (its API and its downloads).
+      - A path that is not a readable PEM file of certificates fails the task before any request.
     type: path
   plain_http:
     description:
@@ -165,8 +170,9 @@ options:
     default: 60
   keep_revisions:
     description:
-      - How many published revisions of the model to keep, the current one included; older ones are removed after a
-        successful sync. The current revision is never removed.
+      - How many published revisions of the model to keep, the current one included; others are removed after a
+        successful sync, oldest first. The current revision is never removed, and while O(keep_revisions) allows two,
+        neither is the revision that was current before the sync (the one to roll back to).
       - V(0) keeps every revision.
     type: int
     default: 0
@@ -183,7 +189,9 @@ options:
       - Also publish a checksum list named O(checksum_file) in the revision directory, listing every file in the format
         C(sha256sum) writes. A web server that serves C(<dest>/<name>/current/) is then a plain mirror that other nodes
         can sync from with an V(https://) source, which is how a regional mirror is seeded.
-      - The list is part of the revision and of its manifest.
+      - The list is part of the revision and of its manifest, and is counted in RV(files) and RV(bytes).
+      - Set on a revision already published without the list, it republishes that revision with the list added, its
+        files hard-linked; nothing is transferred.
     type: bool
     default: false
   lock_timeout:
@@ -272,17 +280,22 @@ manifest:
   type: str
   sample: /var/lib/horizon/models/llama-3.1-8b-instruct/3f1c2a9e0b7d4c55.manifest.json
 files:
-  description: Number of files in the revision.
+  description:
+    - Number of files in the revision, the checksum list of O(write_checksums) included.
+    - In check mode for a V(oci://) image, the number of its layers, since the files inside are only known after download.
   returned: success
   type: int
   sample: 12
 bytes:
-  description: Total size of the revision's files.
+  description: Total size of the revision's files, the checksum list of O(write_checksums) included.
   returned: success
   type: int
   sample: 16060617648
 transferred_bytes:
-  description: Bytes downloaded by this run (in check mode, that a run would download).
+  description:
+    - Bytes of the revision's files downloaded by this run (in check mode, that a run would download).
+    - A file that had to start over (a server that ignores C(Range), or resumed bytes that failed verification)
+      counts in full; the bytes it discarded do not count.
   returned: success
   type: int
   sample: 16060617648
@@ -292,7 +305,10 @@ reused_bytes:
   type: int
   sample: 0
 resumed_bytes:
-  description: Bytes already in staging from an interrupted run, not transferred again.
+  description:
+    - Bytes of the revision's files that were already in staging from an interrupted run, and were not transferred
+      again. A partial file that had to start over counts for nothing.
+    - In check mode, the bytes of partial files waiting in staging.
   returned: success
   type: int
   sample: 1073741824

@@ -1,13 +1,21 @@
 # Copyright (c) 2026 horizon.ai_platform contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A plain HTTP model mirror on loopback: GET and HEAD with byte ranges, optional basic auth.
+"""A plain HTTP(S) model mirror on loopback: GET and HEAD with byte ranges, optional basic or bearer auth.
 
 Real HTTP over real sockets, like nginx serving a directory, with knobs tests need:
 
 * ``rate``: bytes per second per response, so a test can interrupt a transfer in the middle;
 * ``drop_next(after_bytes, path)``: close the connection after this many body bytes of the next
   response for ``path`` (a network loss), once;
-* ``ignore_range``: answer ranged requests with the whole file (a server without Range support).
+* ``ignore_range``: answer ranged requests with the whole file (a server without Range support);
+* ``auth``: ``user:password`` for basic authentication; ``token``: a bearer token (either one is accepted
+  when both are set);
+* ``tls``: ``(certificate, key)`` PEM paths, to serve HTTPS (see ``tls.PrivateCA``);
+* ``redirect``: a base URL that every file other than ``SHA256SUMS`` is redirected to (302), as a
+  mirror that hands downloads to a CDN does.
+
+``requests`` records ``(method, path, Range)`` of every request; ``authorizations`` records
+``(path, Authorization header)``, to prove what credentials reached which server.
 
 Run from the command line (``python tests/servers/http_mirror.py DIR --port N``) for benchmarks
 and playbooks, or in-process with ``serve(directory)`` as a context manager.
@@ -23,7 +31,12 @@ import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
+
+try:  # as a module of the collection's tests, or as a script (benchmarks run it that way)
+    from ansible_collections.horizon.ai_platform.tests.servers.tls import TLSServerMixin, server_context
+except ImportError:
+    from tls import TLSServerMixin, server_context
 
 BLOCK = 1024 * 1024
 
@@ -37,14 +50,16 @@ class MirrorHandler(BaseHTTPRequestHandler):
             super().log_message(*args)
 
     def _authorised(self):
-        expected = self.server.auth
-        if not expected:
+        basic, token = self.server.auth, self.server.token
+        if not basic and not token:
             return True
         header = self.headers.get("Authorization", "")
-        if header.startswith("Basic ") and base64.b64decode(header[6:]).decode("utf-8", "replace") == expected:
+        if basic and header.startswith("Basic ") and base64.b64decode(header[6:]).decode("utf-8", "replace") == basic:
+            return True
+        if token and header == "Bearer " + token:
             return True
         self.send_response(401)
-        self.send_header("WWW-Authenticate", 'Basic realm="mirror"')
+        self.send_header("WWW-Authenticate", 'Basic realm="mirror"' if basic else 'Bearer realm="mirror"')
         self.send_header("Content-Length", "0")
         self.end_headers()
         return False
@@ -69,7 +84,14 @@ class MirrorHandler(BaseHTTPRequestHandler):
 
     def _serve(self, body):
         self.server.requests.append((self.command, self.path, self.headers.get("Range")))
+        self.server.authorizations.append((self.path, self.headers.get("Authorization")))
         if not self._authorised():
+            return
+        if self.server.redirect and unquote(urlsplit(self.path).path) != "/SHA256SUMS":
+            self.send_response(302)
+            self.send_header("Location", self.server.redirect.rstrip("/") + quote(unquote(urlsplit(self.path).path)))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
             return
         full = self._resolve()
         if full is None:
@@ -103,6 +125,14 @@ class MirrorHandler(BaseHTTPRequestHandler):
         with open(full, "rb") as f:
             self._send(f, start, length, drop)
 
+    def _write(self, f, offset, n):
+        """Send ``n`` bytes of ``f`` from ``offset``: ``sendfile`` in the clear, through the TLS socket otherwise."""
+        if self.server.tls_context is None:
+            return os.sendfile(self.wfile.fileno(), f.fileno(), offset, n)
+        data = os.pread(f.fileno(), n, offset)
+        self.wfile.write(data)
+        return len(data)
+
     def _send(self, f, offset, length, drop):
         rate = self.server.rate
         sent = 0
@@ -113,13 +143,13 @@ class MirrorHandler(BaseHTTPRequestHandler):
             if drop is not None and sent + n > drop:
                 n = drop - sent
                 if n > 0:
-                    os.sendfile(self.wfile.fileno(), f.fileno(), offset + sent, n)
+                    self._write(f, offset + sent, n)
                 self.close_connection = True
                 with contextlib.suppress(OSError):
                     self.connection.shutdown(2)
                 return
             try:
-                done = os.sendfile(self.wfile.fileno(), f.fileno(), offset + sent, n)
+                done = self._write(f, offset + sent, n)
             except (BrokenPipeError, ConnectionResetError):
                 return
             if done == 0:
@@ -131,24 +161,29 @@ class MirrorHandler(BaseHTTPRequestHandler):
                     time.sleep(ahead)
 
 
-class MirrorServer(ThreadingHTTPServer):
+class MirrorServer(TLSServerMixin, ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, root, host="127.0.0.1", port=0, rate=None, auth=None, ignore_range=False, verbose=False):
+    def __init__(self, root, host="127.0.0.1", port=0, rate=None, auth=None, ignore_range=False, verbose=False, token=None, tls=None, redirect=None):
         super().__init__((host, port), MirrorHandler)
         self.root = os.path.realpath(root)
         self.rate = rate
         self.auth = auth
+        self.token = token
+        self.tls_context = server_context(*tls) if tls else None
+        self.redirect = redirect
         self.ignore_range = ignore_range
         self.verbose = verbose
         self.requests = []
+        self.authorizations = []
         self._drop = None
         self._lock = threading.Lock()
 
     @property
     def url(self):
-        return f"http://{self.server_address[0]}:{self.server_address[1]}/"
+        scheme = "https" if self.tls_context else "http"
+        return f"{scheme}://{self.server_address[0]}:{self.server_address[1]}/"
 
     def drop_next(self, after_bytes, path):
         """Cut the next GET of ``path`` (``/file``) after ``after_bytes`` bytes of its body."""
@@ -182,10 +217,14 @@ def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--rate", type=int, help="bytes per second per response")
     parser.add_argument("--auth", help="user:password for basic authentication")
+    parser.add_argument("--token", help="a bearer token to require")
+    parser.add_argument("--tls-cert", help="PEM certificate: serve HTTPS (with --tls-key)")
+    parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
     parser.add_argument("--drop-path", help="cut the first GET of this path (/file) ...")
     parser.add_argument("--drop-after", type=int, help="... after this many bytes of its body")
     args = parser.parse_args()
-    server = MirrorServer(args.root, args.host, args.port, rate=args.rate, auth=args.auth)
+    tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
+    server = MirrorServer(args.root, args.host, args.port, rate=args.rate, auth=args.auth, token=args.token, tls=tls)
     if args.drop_path:
         server.drop_next(args.drop_after or 0, args.drop_path)
     server.serve_forever()

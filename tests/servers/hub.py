@@ -22,6 +22,7 @@ import subprocess
 import sys
 
 from ansible_collections.horizon.ai_platform.tests.servers.process import free_port, server_process
+from ansible_collections.horizon.ai_platform.tests.servers.tls import probe_context
 
 LFS_POINTER = "version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize {size}\n"
 
@@ -73,28 +74,34 @@ class LocalRepo:
 
 
 @contextlib.contextmanager
-def olah_hub(workdir, log=None):
-    """Run olah offline on a free port over ``<workdir>/mirrors``; yield ``(endpoint, mirrors)``."""
+def olah_hub(workdir, log=None, tls=None):
+    """Run olah offline on a free port over ``<workdir>/mirrors``; yield ``(endpoint, mirrors)``.
+
+    With ``tls=(certificate, key, ca)`` olah (uvicorn) serves HTTPS with that certificate; ``ca``
+    is the CA file the readiness check trusts.
+    """
     mirrors = os.path.join(workdir, "mirrors")
     os.makedirs(os.path.join(mirrors, "models"), exist_ok=True)
     port = free_port()
     config = os.path.join(workdir, "olah.toml")
+    scheme = "https" if tls else "http"
+    basic = [
+        'host = "127.0.0.1"',
+        f"port = {port}",
+        f'repos-path = "{workdir}/cache"',
+        f'mirror-scheme = "{scheme}"',
+        f'mirror-netloc = "127.0.0.1:{port}"',
+        f'mirror-lfs-netloc = "127.0.0.1:{port}"',
+        f'mirrors-path = ["{mirrors}"]',
+        "metadata-cache-ttl = 0",
+    ]
+    if tls:
+        basic += [f'ssl-cert = "{tls[0]}"', f'ssl-key = "{tls[1]}"']
     with open(config, "w", encoding="utf-8") as f:
-        f.write(
-            "[basic]\n"
-            'host = "127.0.0.1"\n'
-            f"port = {port}\n"
-            f'repos-path = "{workdir}/cache"\n'
-            'mirror-scheme = "http"\n'
-            f'mirror-netloc = "127.0.0.1:{port}"\n'
-            f'mirror-lfs-netloc = "127.0.0.1:{port}"\n'
-            f'mirrors-path = ["{mirrors}"]\n'
-            "metadata-cache-ttl = 0\n"
-            "[accessibility]\n"
-            "offline = true\n"
-        )
+        f.write("[basic]\n" + "\n".join(basic) + "\n[accessibility]\noffline = true\n")
     exe = shutil.which("olah-cli") or os.path.join(os.path.dirname(sys.executable), "olah-cli")
     argv = [exe, "-c", config, "--log-path", os.path.join(workdir, "logs")]
-    endpoint = f"http://127.0.0.1:{port}"
-    with server_process(argv, endpoint + "/api/models/none/none/revision/main", log=log, cwd=workdir):
+    endpoint = f"{scheme}://127.0.0.1:{port}"
+    context = probe_context(tls[2]) if tls else None
+    with server_process(argv, endpoint + "/api/models/none/none/revision/main", log=log, cwd=workdir, context=context):
         yield endpoint, mirrors

@@ -2,11 +2,13 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A real OCI registry on loopback for tests: Debian's ``docker-registry`` (distribution 2.8), in its own process.
 
-``registry()`` serves plain HTTP on a free 127.0.0.1 port, anonymously, with htpasswd basic auth
+``registry()`` serves plain HTTP (or, with ``tls``, HTTPS with a certificate from the test's private
+CA, ``http.tls`` in the registry's config) on a free 127.0.0.1 port, anonymously, with htpasswd basic auth
 (bcrypt hashes), or with bearer tokens: a token server in a thread of the test process answers the
 Docker token protocol (``GET /token?service=..&scope=repository:NAME:pull,push`` with basic
 credentials) with RS256 JWTs whose ``x5c`` header carries a self-signed certificate, the
 registry's ``rootcertbundle``. A token grants exactly the requested scope, as real token servers do.
+Over TLS the token server speaks HTTPS too, with the same certificate.
 
 Content goes in three ways, each returning the manifest digest the registry reports:
 ``push_artifact`` (an ORAS artifact through oras-py, one layer per file titled with its relative
@@ -44,6 +46,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.horizon.ai_platform.tests.servers.process import free_port, server_process
+from ansible_collections.horizon.ai_platform.tests.servers.tls import TLSServerMixin, probe_context, server_context
 
 REGISTRY = "/usr/bin/docker-registry"
 PODMAN_CONF = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "podman", "containers.conf")
@@ -147,12 +150,21 @@ class _TokenHandler(http.server.BaseHTTPRequestHandler):
         """Keep the test output clean."""
 
 
-class Registry:
-    """A running registry: where it is, how to authenticate, and what its token server has served."""
+class _TokenServer(TLSServerMixin, http.server.ThreadingHTTPServer):
+    daemon_threads = True
 
-    def __init__(self, port, auth, user, password):
+
+class Registry:
+    """A running registry: where it is, how to authenticate, and what its token server has served.
+
+    ``verify`` is what the fixture's own clients (requests, oras-py) verify TLS with: the CA file, or
+    True for a plain HTTP registry.
+    """
+
+    def __init__(self, port, auth, user, password, ca_path=None):
         self.host = f"127.0.0.1:{port}"
-        self.url = f"http://{self.host}"
+        self.url = f"{'https' if ca_path else 'http'}://{self.host}"
+        self.verify = ca_path or True
         self.auth = auth
         self.user = user
         self.password = password
@@ -172,7 +184,8 @@ class Registry:
 
     def oras_client(self, user=None, password=None):
         """An oras-py client (no retries) for this registry, with credentials when it needs any."""
-        client = OrasClient(hostname=self.host, insecure=True, auth_backend="basic" if self.auth == "basic" else "token")
+        tls = self.verify is not True
+        client = OrasClient(hostname=self.host, insecure=not tls, tls_verify=self.verify, auth_backend="basic" if self.auth == "basic" else "token")
         if self.auth:
             client.auth.set_basic_auth(user or self.user, password or self.password)
         if self.auth == "basic":
@@ -181,21 +194,26 @@ class Registry:
 
 
 @contextlib.contextmanager
-def registry(workdir, auth=None, user="tester", password="not-a-real-secret-123", log=None):
+def registry(workdir, auth=None, user="tester", password="not-a-real-secret-123", log=None, tls=None, token_tls=None):
     """Run docker-registry on a free loopback port with its config and storage in ``workdir``; yield a ``Registry``.
 
     ``auth`` is None (anonymous), ``"basic"`` (htpasswd) or ``"token"`` (bearer tokens from a token
-    server in a thread of this process).
+    server in a thread of this process). ``tls`` is ``(certificate, key, ca)``: serve HTTPS with that
+    certificate, and trust ``ca`` in the fixture's own clients. The token server uses the same
+    certificate, or ``token_tls=(certificate, key)``.
     """
     if auth not in (None, "basic", "token"):
         raise ValueError(f"unknown auth {auth!r}")
     os.makedirs(workdir, exist_ok=True)
-    reg = Registry(free_port(), auth, user, password)
+    reg = Registry(free_port(), auth, user, password, ca_path=tls[2] if tls else None)
+    listen = f"addr: {reg.host}, secret: test-only-not-a-secret"
+    if tls:
+        listen += f", tls: {{certificate: {tls[0]}, key: {tls[1]}}}"
     config = [
         "version: 0.1",
         "log: {level: info}",
         f"storage: {{filesystem: {{rootdirectory: {os.path.join(workdir, 'storage')}}}, delete: {{enabled: true}}}}",
-        f"http: {{addr: {reg.host}, secret: test-only-not-a-secret}}",
+        f"http: {{{listen}}}",
     ]
     with contextlib.ExitStack() as stack:
         if auth == "basic":
@@ -205,25 +223,29 @@ def registry(workdir, auth=None, user="tester", password="not-a-real-secret-123"
             config.append(f"auth: {{htpasswd: {{realm: horizon-test, path: {htpasswd}}}}}")
         elif auth == "token":
             reg.issuer = TokenIssuer(os.path.join(workdir, "token-ca.pem"))
-            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _TokenHandler)
-            server.daemon_threads = True
+            server = _TokenServer(("127.0.0.1", 0), _TokenHandler)
+            server.tls_context = server_context(*(token_tls or tls[:2])) if tls else None
             server.registry, server.issuer = reg, reg.issuer
             stack.callback(server.server_close)
             threading.Thread(target=server.serve_forever, args=(0.05,), name="oci-token-server", daemon=True).start()
             stack.callback(server.shutdown)
-            reg.realm = f"http://127.0.0.1:{server.server_address[1]}/token"
+            reg.realm = f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}/token"
             config.append(f"auth: {{token: {{realm: '{reg.realm}', service: {SERVICE}, issuer: {ISSUER}, rootcertbundle: {reg.issuer.bundle}}}}}")
         path = os.path.join(workdir, "config.yml")
         with open(path, "w", encoding="utf-8") as f:
             f.write("\n".join(config) + "\n")
-        stack.enter_context(server_process([REGISTRY, "serve", path], reg.url + "/v2/", log=log))
+        context = probe_context(tls[2]) if tls else None
+        stack.enter_context(server_process([REGISTRY, "serve", path], reg.url + "/v2/", log=log, context=context))
         yield reg
 
 
 def manifest_digest(reg, repository, reference):
     """The digest the registry reports for a manifest (HEAD with an Accept header: OCI manifests need one)."""
     r = requests.head(
-        f"{reg.url}/v2/{repository}/manifests/{reference}", headers={"Accept": MANIFEST_ACCEPT, **reg.authorization(repository, "pull")}, timeout=30
+        f"{reg.url}/v2/{repository}/manifests/{reference}",
+        headers={"Accept": MANIFEST_ACCEPT, **reg.authorization(repository, "pull")},
+        timeout=30,
+        verify=reg.verify,
     )
     r.raise_for_status()
     return r.headers["Docker-Content-Digest"]
@@ -233,10 +255,12 @@ def push_blob(reg, repository, data):
     """Upload ``data`` as a blob (POST, then one monolithic PUT); return its digest."""
     digest = "sha256:" + hashlib.sha256(data).hexdigest()
     headers = reg.authorization(repository)
-    r = requests.post(f"{reg.url}/v2/{repository}/blobs/uploads/", headers=headers, timeout=30)
+    r = requests.post(f"{reg.url}/v2/{repository}/blobs/uploads/", headers=headers, timeout=30, verify=reg.verify)
     r.raise_for_status()
     location = urllib.parse.urljoin(reg.url, r.headers["Location"])
-    r = requests.put(location, params={"digest": digest}, data=data, headers={**headers, "Content-Type": "application/octet-stream"}, timeout=120)
+    r = requests.put(
+        location, params={"digest": digest}, data=data, headers={**headers, "Content-Type": "application/octet-stream"}, timeout=120, verify=reg.verify
+    )
     r.raise_for_status()
     return digest
 
@@ -245,7 +269,7 @@ def put_manifest(reg, repository, reference, manifest):
     """PUT a manifest or index (a dict with ``mediaType``); return its digest as the registry reports it."""
     body = json.dumps(manifest).encode()
     headers = {**reg.authorization(repository), "Content-Type": manifest["mediaType"]}
-    r = requests.put(f"{reg.url}/v2/{repository}/manifests/{reference}", data=body, headers=headers, timeout=30)
+    r = requests.put(f"{reg.url}/v2/{repository}/manifests/{reference}", data=body, headers=headers, timeout=30, verify=reg.verify)
     r.raise_for_status()
     return manifest_digest(reg, repository, reference)
 

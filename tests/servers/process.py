@@ -19,14 +19,17 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_http(url, proc=None, timeout=60):
-    """Wait until ``url`` answers anything at all over HTTP (an error status counts)."""
+def wait_http(url, proc=None, timeout=60, context=None):
+    """Wait until ``url`` answers anything at all over HTTP (an error status counts).
+
+    ``context`` is the ``ssl.SSLContext`` for an ``https://`` URL (one that trusts the test's CA).
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"server for {url} exited with {proc.returncode}")
         try:
-            urllib.request.urlopen(url, timeout=2).close()
+            urllib.request.urlopen(url, timeout=2, context=context).close()
             return
         except urllib.error.HTTPError:
             return  # it answers
@@ -36,12 +39,12 @@ def wait_http(url, proc=None, timeout=60):
 
 
 @contextlib.contextmanager
-def server_process(argv, ready_url, log=None, cwd=None, env=None):
+def server_process(argv, ready_url, log=None, cwd=None, env=None, context=None):
     """Run ``argv`` with output to ``log``; yield the process once ``ready_url`` answers; stop it after."""
     with open(log or os.devnull, "ab") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=env)
         try:
-            wait_http(ready_url, proc)
+            wait_http(ready_url, proc, context=context)
             yield proc
         finally:
             proc.terminate()

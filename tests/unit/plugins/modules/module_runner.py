@@ -7,11 +7,25 @@ from __future__ import annotations
 import json
 
 import pytest
+from ansible.module_utils.common import warnings
 from ansible.module_utils.testing import patch_module_args
 
 
+def forget_warnings():
+    """Drop the warnings and deprecations of earlier runs.
+
+    ansible-core records them in module-global state and returns them all with the next result: in one
+    test process, a run would otherwise report the warnings of every run before it.
+    """
+    for name in ("_global_warnings", "_global_deprecations"):
+        recorded = getattr(warnings, name, None)
+        if hasattr(recorded, "clear"):
+            recorded.clear()
+
+
 def run_module(main, args, capsys, check_mode=False, diff=False):
-    """Return the module's result dict and whether it failed."""
+    """Return the module's result dict and whether it failed; ``result["warnings"]`` holds this run's only."""
+    forget_warnings()
     args = dict(args)
     if check_mode:
         args["_ansible_check_mode"] = True

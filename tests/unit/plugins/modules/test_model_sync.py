@@ -22,7 +22,7 @@ from ansible_collections.horizon.ai_platform.tests.servers.http_mirror import se
 from ansible_collections.horizon.ai_platform.tests.servers.process import free_port
 from ansible_collections.horizon.ai_platform.tests.servers.s3 import moto_s3
 from ansible_collections.horizon.ai_platform.tests.unit.conftest import COLLECTIONS
-from ansible_collections.horizon.ai_platform.tests.unit.plugins.model_samples import read_tree, sample_files, sha256sums, write_model
+from ansible_collections.horizon.ai_platform.tests.unit.plugins.model_samples import read_tree, sha256sums, write_model
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.modules.module_runner import run_module
 
 BIG = "model-00001-of-00002.safetensors"
@@ -30,27 +30,6 @@ BIG = "model-00001-of-00002.safetensors"
 
 def sync(capsys, check_mode=False, diff=False, **args):
     return run_module(model_sync.main, args, capsys, check_mode=check_mode, diff=diff)
-
-
-@pytest.fixture
-def files():
-    return sample_files()
-
-
-@pytest.fixture
-def source(tmp_path, files):
-    return write_model(tmp_path / "src", files)
-
-
-@pytest.fixture
-def store(tmp_path):
-    return tmp_path / "store"
-
-
-@pytest.fixture
-def mirror(source):
-    with serve(source) as server:
-        yield server
 
 
 def published(store, name="m"):
@@ -125,7 +104,7 @@ def test_http_check_mode_reports_and_writes_nothing(capsys, mirror, store, files
     assert not [r for r in mirror.requests if r[0] == "GET" and not r[1].endswith("SHA256SUMS")]
 
 
-def test_http_cold_then_warm_sync(capsys, mirror, store, files):
+def test_http_cold_then_warm_sync(capsys, mirror, store, files, hashing):
     result, failed = sync(capsys, diff=True, src=mirror.url, name="m", dest=str(store))
     assert not failed, result
     assert result["changed"] and result["previous_revision"] is None
@@ -155,7 +134,7 @@ def test_http_new_revision_reuses_unchanged_files_and_prunes(capsys, mirror, sou
     assert_published(store, changed)
 
 
-def test_http_resumes_after_connection_loss(capsys, mirror, store, files):
+def test_http_resumes_after_connection_loss(capsys, mirror, store, files, hashing):
     size = len(files[BIG])
     mirror.drop_next(size // 2, "/" + BIG)
     result, failed = sync(capsys, src=mirror.url, name="m", dest=str(store), parallel=1)
@@ -186,7 +165,7 @@ def test_http_server_without_range_support_starts_over(capsys, source, store, fi
     assert_published(store, files)
 
 
-def test_http_corrupted_byte_fails_and_keeps_previous_revision(capsys, mirror, source, store, files):
+def test_http_corrupted_byte_fails_and_keeps_previous_revision(capsys, mirror, source, store, files, hashing):
     good, _failed = sync(capsys, src=mirror.url, name="m", dest=str(store))
     shard = "model-00003-of-00003.safetensors"
     changed = dict(files, **{shard: files[BIG][::-1]})
@@ -287,6 +266,57 @@ def test_patterns_select_files(capsys, mirror, store, files):
     result, failed = sync(capsys, src=mirror.url, name="m", dest=str(store), ignore_patterns=["*.bin"], allow_patterns=["*.json", "*.safetensors"])
     assert not failed, result
     assert set(published(store)[2]) == {p for p in files if not p.endswith(".bin")}
+
+
+def test_a_mirror_seeded_with_patterns_gives_its_nodes_its_revision(capsys, mirror, tmp_path, store, files):
+    """The derived revision names what is published, so a mirror that skips files and its nodes agree on it."""
+    seeded, failed = sync(capsys, diff=True, src=mirror.url, name="m", dest=str(store), write_checksums=True, ignore_patterns=["*.bin"])
+    assert not failed, seeded
+    kept = {p: c for p, c in files.items() if not p.endswith(".bin")}
+    # The diff shows the checksum list the revision will hold, as its manifest will list it.
+    manifest = json.loads((store / "m" / f"{seeded['revision']}.manifest.json").read_text())
+    (listed,) = [e for e in manifest["files"] if e["path"] == "SHA256SUMS"]
+    assert f"{listed['sha256']}  SHA256SUMS\n" in seeded["diff"]["after"]
+    with serve(store / "m" / "current") as regional:
+        node, failed = sync(capsys, src=regional.url, name="m", dest=str(tmp_path / "node"))
+    assert not failed, node
+    assert node["revision"] == seeded["revision"]
+    assert read_tree(tmp_path / "node" / "m" / "current") == kept
+
+
+def test_other_patterns_make_another_revision(capsys, mirror, store, files):
+    """Changing what is selected never collides with the immutable revision of the earlier selection."""
+    everything, failed = sync(capsys, src=mirror.url, name="m", dest=str(store))
+    assert not failed, everything
+    fewer, failed = sync(capsys, src=mirror.url, name="m", dest=str(store), ignore_patterns=["*.bin"])
+    assert not failed, fewer
+    assert fewer["changed"] and fewer["revision"] != everything["revision"]
+    assert fewer["transferred_bytes"] == 0
+    assert set(published(store)[2]) == {p for p in files if not p.endswith(".bin")}
+
+
+def test_pruning_keeps_the_revision_to_roll_back_to(capsys, mirror, source, store, files):
+    """keep_revisions counts the current revision and, first, the one it replaced; never an older one instead."""
+    revisions = []
+    for value in (1, 2, 3):
+        write_model(source, dict(files, **{"config.json": b'{"n": %d}\n' % value}))
+        result, failed = sync(capsys, src=mirror.url, name="m", dest=str(store))
+        assert not failed, result
+        revisions.append(result["revision"])
+    # Back to the first revision, which is still published: then forward to the third again.
+    write_model(source, dict(files, **{"config.json": b'{"n": 1}\n'}))
+    back, failed = sync(capsys, src=mirror.url, name="m", dest=str(store))
+    assert not failed and back["revision"] == revisions[0] and back["transferred_bytes"] == 0
+    write_model(source, dict(files, **{"config.json": b'{"n": 3}\n'}))
+    check, _failed = sync(capsys, check_mode=True, src=mirror.url, name="m", dest=str(store), keep_revisions=2)
+    forward, failed = sync(capsys, src=mirror.url, name="m", dest=str(store), keep_revisions=2)
+    assert not failed, forward
+    # The third revision is current, the first (current until now) is kept, the second goes.
+    assert forward["revision"] == revisions[2] and forward["previous_revision"] == revisions[0]
+    assert forward["pruned"] == check["pruned"] == [revisions[1]]
+    assert (store / "m" / revisions[0]).is_dir() and not (store / "m" / revisions[1]).exists()
+    only, failed = sync(capsys, src=mirror.url, name="m", dest=str(store), keep_revisions=1)
+    assert not failed and only["pruned"] == [revisions[0]]
 
 
 def run_module_process(args, prefix=()):

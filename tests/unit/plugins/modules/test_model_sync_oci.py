@@ -29,7 +29,7 @@ from ansible_collections.horizon.ai_platform.tests.servers.oci_registry import (
     registry,
 )
 from ansible_collections.horizon.ai_platform.tests.servers.process import free_port
-from ansible_collections.horizon.ai_platform.tests.unit.plugins.model_samples import read_tree, sample_files, write_model
+from ansible_collections.horizon.ai_platform.tests.unit.plugins.model_samples import read_tree, write_model
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.modules.module_runner import run_module
 
 BIG = "model-00001-of-00002.safetensors"
@@ -63,18 +63,8 @@ def blob_file(workdir, digest):
 
 
 @pytest.fixture
-def files():
-    return sample_files()
-
-
-@pytest.fixture
 def model_dir(tmp_path, files):
     return write_model(tmp_path / "model", files, checksums=None)
-
-
-@pytest.fixture
-def store(tmp_path):
-    return tmp_path / "store"
 
 
 @pytest.fixture
@@ -334,8 +324,9 @@ def test_resumed_layer_that_is_garbage_is_fetched_again(capsys, tmp_path, store,
     partial.write_bytes(b"\xff" * 1000)
     result, failed = sync(capsys, **oci_args(anonymous, "modelcar/resume:v1", store))
     assert not failed, result
-    # Resumed from the garbage, the layer could not verify: success means it was fetched again from the start.
-    assert result["resumed_bytes"] == 1000
+    # Resumed from the garbage, the layer could not verify: success means it was fetched again from the start,
+    # so the garbage counts as nothing resumed and the whole layer as transferred.
+    assert result["resumed_bytes"] == 0 and result["transferred_bytes"] == len(blob)
     assert published(store)[1] == {"weights.safetensors": layer[0][1]}
 
 
