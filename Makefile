@@ -58,6 +58,7 @@ lint: setup
 	ansible-lint --profile production
 	antsibull-changelog lint
 	python scripts/gen_silicon_matrix.py --check
+	python scripts/gen_role_readme.py --check
 
 sanity: setup
 	scripts/ansible-test-sanity.sh

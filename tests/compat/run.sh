@@ -15,6 +15,8 @@ plugins=(
     "filter horizon.ai_platform.accelerator_memory_by_class"
     "filter horizon.ai_platform.fleet_summary"
     "filter horizon.ai_platform.fleet_groups"
+    "filter horizon.ai_platform.model_cache_plan"
+    "role horizon.ai_platform.model_cache"
 )
 # A model name that, if anything ever rendered it as a template, would create $COMPAT_OUT/pwned.
 export COMPAT_BAIT="{{ lookup('ansible.builtin.pipe', 'touch \"\$COMPAT_OUT/pwned\"') }}"

@@ -1,0 +1,124 @@
+# Copyright (c) 2026 horizon.ai_platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The model_cache role through a real ansible-playbook on this machine (connection local).
+
+The Molecule scenario covers the fleet (mirrors, nodes, regions). These runs cover what needs the
+play's own output: credentials for the regional mirror never appear in it, even at -vvv with
+--diff, in success and in failure; a second run reports no change; and a node's mirror that
+refuses the credentials fails with a message naming the mirror.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.horizon.ai_platform.tests.servers.http_mirror import serve
+
+REPO = Path(__file__).resolve().parents[3]
+SECRET = "s3cr3t-mirror-Passw0rd"
+TOKEN = "hf_tok3n_never_printed"
+
+PLAY = """
+- name: Sync from the regional mirror
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  roles:
+    - role: horizon.ai_platform.model_cache
+"""
+
+
+def build_mirror(root):
+    """A mirror tree with one model at <root>/tiny/, as the role's nginx mirrors serve it."""
+    model = root / "tiny"
+    (model / "tokenizer").mkdir(parents=True)
+    files = {"config.json": b'{"num_hidden_layers": 2}\n', "model.safetensors": os.urandom(256 * 1024), "tokenizer/tokenizer.json": b"{}\n"}
+    for rel, data in files.items():
+        (model / rel).write_bytes(data)
+    (model / "SHA256SUMS").write_text("".join(f"{hashlib.sha256(d).hexdigest()}  {p}\n" for p, d in sorted(files.items())), encoding="utf-8")
+    return files
+
+
+def run_play(tmp_path, extra_vars):
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(PLAY, encoding="utf-8")
+    vars_file = tmp_path / "vars.json"
+    vars_file.write_text(json.dumps(extra_vars), encoding="utf-8")
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+        ANSIBLE_COLLECTIONS_PATH=str(REPO / ".cache" / "collections"),
+        ANSIBLE_HOME=str(tmp_path / "ansible-home"),
+        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-home" / "tmp"),
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_NOCOLOR="1",
+    )
+    ansible_playbook = Path(sys.executable).with_name("ansible-playbook")
+    cmd = [str(ansible_playbook), "-i", "localhost,", "-vvv", "--diff", "-e", f"@{vars_file}", str(playbook)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, timeout=300)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def recap(output):
+    line = next(ln for ln in output.splitlines() if ln.startswith("localhost") and "changed=" in ln)
+    return dict(part.split("=") for part in line.split()[2:])
+
+
+@pytest.fixture
+def mirror(tmp_path):
+    root = tmp_path / "mirror"
+    root.mkdir()
+    files = build_mirror(root)
+    with serve(str(root), auth=f"models:{SECRET}") as server:
+        yield server, files
+
+
+def node_vars(tmp_path, server, password):
+    return {
+        "ansible_python_interpreter": sys.executable,
+        "horizon_region": "eu-central-1",
+        "model_cache_dest": str(tmp_path / "store"),
+        "model_cache_poll_interval": 1,
+        "model_cache_mirrors": {"eu-central-1": {"url": server.url, "username": "models", "password": password}},
+        "model_cache_models": [
+            {"name": "tiny", "upstream": "hf://acme/tiny", "upstream_options": {"token": TOKEN}, "ignore_patterns": ["*.bin"]},
+        ],
+    }
+
+
+def test_node_syncs_from_its_mirror_without_printing_credentials(tmp_path, mirror):
+    server, files = mirror
+    rc, out = run_play(tmp_path, node_vars(tmp_path, server, SECRET))
+    assert rc == 0, out
+    assert SECRET not in out
+    assert TOKEN not in out
+    assert recap(out)["changed"] == "1"
+    current = tmp_path / "store" / "tiny" / "current"
+    for rel, data in files.items():
+        assert (current / rel).read_bytes() == data
+    assert "tiny: from mirror of region eu-central-1" in out
+
+    rc, out = run_play(tmp_path, node_vars(tmp_path, server, SECRET))
+    assert rc == 0, out
+    assert recap(out)["changed"] == "0", out
+    assert SECRET not in out
+
+
+def test_refused_credentials_fail_clearly_without_printing_them(tmp_path, mirror):
+    server, _files = mirror
+    wrong = "Wr0ng-" + SECRET
+    rc, out = run_play(tmp_path, node_vars(tmp_path, server, wrong))
+    assert rc != 0
+    assert wrong not in out
+    assert SECRET not in out
+    assert "401" in out or "refused" in out or "credentials" in out, out
+    assert server.url.split("//")[1].rstrip("/") in out
+    assert not (tmp_path / "store" / "tiny" / "current").exists()
+    assert "Traceback" not in out
