@@ -122,3 +122,15 @@ def test_refused_credentials_fail_clearly_without_printing_them(tmp_path, mirror
     assert server.url.split("//")[1].rstrip("/") in out
     assert not (tmp_path / "store" / "tiny" / "current").exists()
     assert "Traceback" not in out
+
+
+def test_a_misspelt_key_fails_validation_without_printing_credentials(tmp_path, mirror):
+    server, _files = mirror
+    extra = node_vars(tmp_path, server, SECRET)
+    extra["model_cache_models"][0]["ignore_pattern"] = ["*.bin"]
+    rc, out = run_play(tmp_path, extra)
+    assert rc != 0
+    assert "model_cache_models.ignore_pattern" in out, out
+    assert SECRET not in out
+    assert TOKEN not in out
+    assert not (tmp_path / "store").exists()
