@@ -117,15 +117,20 @@ def check_tree(paths):
 
 
 def inside(base, relpath):
-    """Join ``relpath`` under ``base`` and prove the result cannot leave ``base`` through symlinks."""
-    target = os.path.join(base, *relpath.split("/"))
-    real_base = os.path.realpath(base)
-    # Every existing parent must resolve inside the base; symlinks are never followed out.
-    parent = os.path.dirname(target)
-    if os.path.lexists(parent):
-        real_parent = os.path.realpath(parent)
-        if real_parent != real_base and not real_parent.startswith(real_base + os.sep):
-            raise StoreError(f"refusing {relpath!r}: its directory resolves outside {base}")
+    """Join ``relpath`` under ``base`` and prove the result cannot leave ``base`` through symlinks.
+
+    No component from ``base`` down to the target may be a symbolic link (the store never makes
+    one), so the path stays under ``base`` whatever ``base`` itself resolves to. One ``lstat`` per
+    component below ``base``: resolving whole paths with ``realpath`` cost a third of a small
+    file's transfer time.
+    """
+    parts = relpath.split("/")
+    target = os.path.join(base, *parts)
+    path = base
+    for part in parts[:-1]:
+        path = os.path.join(path, part)
+        if os.path.islink(path):
+            raise StoreError(f"refusing {relpath!r}: {path} is a symbolic link, which could lead out of {base}")
     if os.path.islink(target):
         raise StoreError(f"refusing {relpath!r}: a symbolic link is in its place under {base}")
     return target
@@ -424,9 +429,7 @@ class ModelStore:
                 raise StoreError(f"staged file {path} is not the verified file (size {st.st_size}, expected {entry['size']})")
             if st.st_mode & 0o222:
                 os.chmod(path, 0o444)
-            with open(path, "rb") as f:
-                os.fsync(f.fileno())
-            st = os.lstat(path)
+                st = os.lstat(path)
             record = dict(entry)
             record["mtime_ns"] = st.st_mtime_ns
             entries.append(record)
@@ -437,6 +440,9 @@ class ModelStore:
                 rel = os.path.relpath(os.path.join(dirpath, fn), data).replace(os.sep, "/")
                 if rel not in wanted:
                     os.unlink(os.path.join(dirpath, fn))
+        # Every staged file on disk before anything is renamed into place: one flush of the file
+        # system instead of one fsync per file (each commits the journal: 0.4 ms per small file here).
+        sync_filesystem(data)
         manifest = {
             "format": MANIFEST_FORMAT,
             "name": self.name,
@@ -527,6 +533,49 @@ def write_file(path, content, mode=0o644, sync=True):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def sync_filesystem(path):
+    """Flush all written data of the file system holding ``path`` to disk.
+
+    syncfs(2) (Linux) flushes that one file system; where it cannot be called, os.sync() flushes
+    every file system, which is slower on a busy host but as durable.
+    """
+    syncfs = _libc_syncfs()
+    if syncfs is not None:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            if syncfs(fd) == 0:
+                return
+            err = _errno()
+        finally:
+            os.close(fd)
+        if err != errno.ENOSYS:
+            # Linux 5.8 and later report write-back errors here: the files may not be on disk.
+            raise OSError(err, f"flushing {path} to disk failed: {os.strerror(err)}")
+    os.sync()
+
+
+_SYNCFS = []
+
+
+def _errno():
+    import ctypes  # noqa: PLC0415 - only publishing needs it
+
+    return ctypes.get_errno()
+
+
+def _libc_syncfs():
+    if not _SYNCFS:
+        try:
+            import ctypes  # noqa: PLC0415 - only publishing needs it
+
+            func = ctypes.CDLL(None, use_errno=True).syncfs
+            func.argtypes = [ctypes.c_int]
+            _SYNCFS.append(func)
+        except (ImportError, OSError, AttributeError):
+            _SYNCFS.append(None)
+    return _SYNCFS[0]
 
 
 def fsync_dir(path):

@@ -236,12 +236,13 @@ class Syncer:
                             feed(block)
                             written += len(block)
                             self.progress.add(len(block))
-                        # Made read-only and flushed here, in the worker, while other transfers go
-                        # on: publishing then finds the file read-only and on disk, and its own
-                        # chmod and fsync of each file have nothing left to do.
+                        # Made read-only here, so that publishing has nothing left to change. A large
+                        # file is flushed here too, in the worker, while other transfers go on; small
+                        # ones are flushed together, with one flush of the file system at publishing.
                         out.flush()
                         os.fchmod(out.fileno(), 0o444)
-                        os.fsync(out.fileno())
+                        if written >= HASH_THREAD_BYTES:
+                            os.fsync(out.fileno())
                 finally:
                     if hasher:
                         hasher.close()
