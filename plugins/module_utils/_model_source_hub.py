@@ -21,7 +21,7 @@ from ansible_collections.horizon.ai_platform.plugins.module_utils._model_sources
     Source,
     SourceError,
     certificate_error,
-    tls_error,
+    tls_message,
 )
 from ansible_collections.horizon.ai_platform.plugins.module_utils._model_store import RemoteFile
 
@@ -92,7 +92,7 @@ class HubSource(HttpTransport, Source):
             return SourceError(f"{what}: {self.endpoint} answered HTTP {status}: {str(exc).splitlines()[0]}")
         cert = certificate_error(exc)
         if cert is not None:
-            return SourceError(f"{what}: {tls_error(urlsplit(self.endpoint).netloc, cert, self.ca_path if self.validate_certs else None)}")
+            return SourceError(f"{what}: {tls_message(urlsplit(self.endpoint).netloc, cert, self.ca_path if self.validate_certs else None)}")
         return SourceError(f"{what}: cannot reach {self.endpoint}: {exc}")
 
     def listing(self):

@@ -39,7 +39,7 @@ from ansible_collections.horizon.ai_platform.plugins.module_utils._model_sources
     SourceError,
     certificate_error,
     match_patterns,
-    tls_error,
+    tls_message,
 )
 from ansible_collections.horizon.ai_platform.plugins.module_utils._model_store import (
     CHUNK,
@@ -182,7 +182,7 @@ class OciSource(HttpTransport, Source):
                 raise SourceError(f"the token service of {self.registry} refused the credentials for {self.repository} (check username and password)") from None
             cert = certificate_error(exc)
             if cert is not None:
-                raise SourceError(f"cannot get a token for {self.repository}: {tls_error(urlsplit(realm).netloc, cert, self.ca_path)}") from None
+                raise SourceError(f"cannot get a token for {self.repository}: {tls_message(urlsplit(realm).netloc, cert, self.ca_path)}") from None
             raise SourceError(f"cannot get a token for {self.repository} from {urlsplit(realm).netloc}: {exc}") from None
         try:
             data = json.loads(body)

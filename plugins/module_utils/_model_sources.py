@@ -35,7 +35,6 @@ from ansible_collections.horizon.ai_platform.plugins.module_utils._model_store i
     CHUNK,
     RemoteFile,
     StoreError,
-    derived_revision,
     parse_sha256sums,
     safe_relpath,
 )
@@ -60,14 +59,13 @@ class Listing:
     """What a source offers: files, the revision they make up, and facts about the source.
 
     ``revision`` is the source's own name for this content (a hub commit, a manifest digest), or
-    None where the source has none: the revision is then derived from the files that are synced
-    (``derived``), so that the same selection of the same content always gets the same name.
+    None where the source has none: the sync then derives it from the files it selects, so that the
+    same selection of the same content always gets the same name.
     """
 
     def __init__(self, files, revision=None, info=None, skipped=None):
         self.files = files
-        self.derived = revision is None
-        self.revision = derived_revision(files) if revision is None else revision
+        self.revision = revision
         self.info = info or {}
         self.skipped = skipped or []
 
@@ -121,18 +119,16 @@ def certificate_error(exc):
     return None
 
 
-def tls_error(host, cert_error, ca_path):
-    """A message for a server certificate that was refused: whose, why, and what to set."""
+def tls_message(host, cert_error, ca_path):
+    """What to tell about a server certificate that was refused: whose, why, and what to set."""
     reason = (cert_error.verify_message or str(cert_error)).rstrip(".")
     if cert_error.verify_code in (62, 64):  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
-        return SourceError(f"the TLS certificate of {host} is not valid for that name ({reason}); connect by a name the certificate lists")
+        return f"the TLS certificate of {host} is not valid for that name ({reason}); connect by a name the certificate lists"
     if cert_error.verify_code in (2, 18, 19, 20, 21):  # no issuer, self-signed, unknown CA
         if ca_path:
-            return SourceError(f"the TLS certificate of {host} is not trusted: no CA in ca_path {ca_path} signed it ({reason})")
-        return SourceError(
-            f"the TLS certificate of {host} is not trusted: no CA the system trusts signed it ({reason}); set ca_path to the PEM file of the CA that did"
-        )
-    return SourceError(f"the TLS certificate of {host} was refused: {reason}")
+            return f"the TLS certificate of {host} is not trusted: no CA in ca_path {ca_path} signed it ({reason})"
+        return f"the TLS certificate of {host} is not trusted: no CA the system trusts signed it ({reason}); set ca_path to the PEM file of the CA that did"
+    return f"the TLS certificate of {host} was refused: {reason}"
 
 
 def parallel_map(func, items, workers):
@@ -428,7 +424,7 @@ class HttpTransport:
             except (ValueError, *CONNECTION_ERRORS) as exc:  # URLError is an OSError
                 cert = certificate_error(exc)
                 if cert is not None:
-                    raise tls_error(urlsplit(url).netloc, cert, self.ca_path) from None
+                    raise SourceError(tls_message(urlsplit(url).netloc, cert, self.ca_path)) from None
                 raise SourceError(f"cannot reach {redact(url)}: {exc.reason if isinstance(exc, URLError) else exc}") from None
         raise SourceError(f"{method} {redact(url)} failed: more than {self.MAX_REDIRECTS} redirects")
 
@@ -604,7 +600,7 @@ class S3Source(Source):
             return SourceError(f"{what} failed: {code}: {err.get('Message') or exc}{hint}")
         cert = certificate_error(exc)
         if cert is not None:
-            return SourceError(f"{what} failed: {tls_error(urlsplit(self.endpoint).netloc if self.endpoint else 's3.amazonaws.com', cert, self.ca_path)}")
+            return SourceError(f"{what} failed: {tls_message(urlsplit(self.endpoint).netloc if self.endpoint else 's3.amazonaws.com', cert, self.ca_path)}")
         if isinstance(exc, exceptions.NoCredentialsError):
             return SourceError(f"{what} failed: no S3 credentials; set access_key and secret_key or give the node a credential source")
         if isinstance(exc, (exceptions.EndpointConnectionError, exceptions.ConnectTimeoutError)):

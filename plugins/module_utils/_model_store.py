@@ -541,13 +541,13 @@ def sync_filesystem(path):
     syncfs(2) (Linux) flushes that one file system; where it cannot be called, os.sync() flushes
     every file system, which is slower on a busy host but as durable.
     """
-    syncfs = _libc_syncfs()
+    syncfs, get_errno = _libc_syncfs()
     if syncfs is not None:
         fd = os.open(path, os.O_RDONLY)
         try:
             if syncfs(fd) == 0:
                 return
-            err = _errno()
+            err = get_errno()
         finally:
             os.close(fd)
         if err != errno.ENOSYS:
@@ -559,22 +559,17 @@ def sync_filesystem(path):
 _SYNCFS = []
 
 
-def _errno():
-    import ctypes  # noqa: PLC0415 - only publishing needs it
-
-    return ctypes.get_errno()
-
-
 def _libc_syncfs():
+    """syncfs(2) from the C library and the function that reads its errno, or ``(None, None)``."""
     if not _SYNCFS:
         try:
             import ctypes  # noqa: PLC0415 - only publishing needs it
 
             func = ctypes.CDLL(None, use_errno=True).syncfs
             func.argtypes = [ctypes.c_int]
-            _SYNCFS.append(func)
+            _SYNCFS.append((func, ctypes.get_errno))
         except (ImportError, OSError, AttributeError):
-            _SYNCFS.append(None)
+            _SYNCFS.append((None, None))
     return _SYNCFS[0]
 
 

@@ -42,6 +42,9 @@ from ansible_collections.horizon.ai_platform.plugins.module_utils._model_store i
 # it is received and written: its transfer then runs at the speed of the slower of the two, not of
 # both in turn. Smaller files are hashed in the transfer thread, where a thread would cost more.
 HASH_THREAD_BYTES = 16 * CHUNK
+# A file of at least this many bytes is flushed to disk by its transfer thread as it finishes,
+# while other transfers go on; smaller ones are flushed together at publishing (one syncfs).
+FLUSH_IN_WORKER_BYTES = 16 * CHUNK
 # Blocks received but not yet hashed, at most: bounds the memory a large file holds.
 HASH_QUEUE_BLOCKS = 8
 # A received block is written in slices of this many bytes. Writing 1 MiB at once cost the kernel
@@ -160,7 +163,7 @@ class Syncer:
         if not files:
             raise StoreError(f"no file of {self.source.describe()} matches allow_patterns {allow} and ignore_patterns {ignore}")
         check_tree([f.path for f in files])
-        checksum_file = self.params.get("checksum_file") or "SHA256SUMS"
+        checksum_file = self.source.checksum_file
         if self.params.get("write_checksums") and any(f.path == checksum_file for f in files):
             raise StoreError(f"write_checksums is set, but the model itself has a file named {checksum_file!r}; choose another checksum_file")
         return files
@@ -241,7 +244,7 @@ class Syncer:
                         # ones are flushed together, with one flush of the file system at publishing.
                         out.flush()
                         os.fchmod(out.fileno(), 0o444)
-                        if written >= HASH_THREAD_BYTES:
+                        if written >= FLUSH_IN_WORKER_BYTES:
                             os.fsync(out.fileno())
                 finally:
                     if hasher:
@@ -286,7 +289,7 @@ class Syncer:
         named = None if self.source.revision_selects else p.get("revision")
         # A derived revision names what is published: with patterns, the selected files only, so that a
         # mirror's checksum list (which lists only those) gives its nodes the same revision name.
-        revision = check_name(named or (derived_revision(files) if listing.derived else listing.revision), "revision")
+        revision = check_name(named or listing.revision or derived_revision(files), "revision")
         self.result.update(revision=revision, path=store.revision_dir(revision), current=os.path.join(store.base, "current"))
         if listing.skipped:
             self.warn(f"{len(listing.skipped)} object(s) at the source are not listed in its checksum file and were skipped, e.g. {listing.skipped[0]!r}")
@@ -346,10 +349,11 @@ class Syncer:
         total = sum(f.size or 0 for f in files)
         to_transfer = sum(f.size or 0 for f in plan_transfer)
         resumable = store.partial_bytes(revision, plan_transfer)
-        generated = self._checksums_estimate(files)
+        checksums = self._checksums_to_write(files)
+        generated = [checksums] if checksums else []
         self.result.update(
-            files=len(files) + (1 if generated is not None else 0),
-            bytes=total + (generated or 0),
+            files=len(files) + len(generated),
+            bytes=total + sum(e["size"] for e in generated),
             transferred_bytes=to_transfer - resumable if self.check_mode else 0,
             reused_bytes=sum(rf.size or 0 for rf, _hit in plan_link),
             resumed_bytes=resumable,
@@ -360,7 +364,7 @@ class Syncer:
                 "before_header": f"{store.base}/{current or '(none)'}",
                 "after_header": f"{store.base}/{revision}",
                 "before": sums_lines(before_manifest["files"]) if before_manifest else "",
-                "after": sums_lines(listing_entries(files) + self._checksums_preview(files)),
+                "after": sums_lines(listing_entries(files) + generated),
             }
         if self.check_mode:
             self.result["pruned"] = self._prune_plan(revision, dry_run=True)
@@ -437,28 +441,23 @@ class Syncer:
 
     def _checksums_missing(self, manifest):
         """Whether write_checksums asks for a checksum list that the published revision does not have."""
-        name = self.params.get("checksum_file") or "SHA256SUMS"
+        name = self.source.checksum_file
         return bool(self.params.get("write_checksums")) and not any(e["path"] == name and e.get("generated") for e in manifest["files"])
 
-    def _checksums_estimate(self, files):
-        """The size of the checksum list write_checksums will add, or None when none is written or it depends on unpacked files.
-
-        A line is ``<64 hex digits>  <path>``, so the size follows from the paths alone.
+    def _checksums_to_write(self, files):
+        """The checksum list write_checksums will add, as a listing entry: its path, its size (a line is
+        ``<64 hex digits>  <path>``, so the size follows from the paths alone) and its digest where every
+        file's SHA-256 is already known. None when no list is written, or when it lists files still to
+        be unpacked from image layers.
         """
         if not self.params.get("write_checksums") or self.source.archives:
             return None
-        return sum(64 + 2 + len(f.path.encode("utf-8")) + 1 for f in files)
-
-    def _checksums_preview(self, files):
-        """The checksum list write_checksums will add, as a diff line: its digest where every file's SHA-256 is known."""
-        if not self.params.get("write_checksums") or self.source.archives:
-            return []
-        name = self.params.get("checksum_file") or "SHA256SUMS"
         if all(f.algorithm == "sha256" and f.digest for f in files):
             digest = hashlib.sha256(checksums_text((f.digest, f.path) for f in files)).hexdigest()
         else:
             digest = None
-        return [{"path": name, "digest": digest}]
+        size = sum(64 + 2 + len(f.path.encode("utf-8")) + 1 for f in files)
+        return {"path": self.source.checksum_file, "size": size, "digest": digest}
 
     def _unpack(self, stage, entries):
         try:
@@ -472,7 +471,7 @@ class Syncer:
 
     def _write_checksums(self, stage, entries):
         """Write ``<checksum_file>`` into the revision, so the store can itself serve as a plain HTTP mirror."""
-        name = self.params.get("checksum_file") or "SHA256SUMS"
+        name = self.source.checksum_file
         content = checksums_text((e["sha256"], e["path"]) for e in entries)
         path = inside(os.path.join(stage, "data"), name)
         with open(path, "wb") as f:

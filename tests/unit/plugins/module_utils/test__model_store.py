@@ -45,19 +45,18 @@ def test_inside_refuses_a_link_in_the_files_place(tmp_path):
 def test_sync_filesystem_flushes_with_syncfs(tmp_path):
     (tmp_path / "f").write_bytes(b"x")
     sync_filesystem(str(tmp_path))
-    assert _model_store._libc_syncfs() is not None  # this machine's libc has syncfs(2)
+    assert _model_store._libc_syncfs()[0] is not None  # this machine's libc has syncfs(2)
 
 
 def test_sync_filesystem_reports_a_write_back_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(_model_store, "_libc_syncfs", lambda: lambda fd: -1)
-    monkeypatch.setattr(_model_store, "_errno", lambda: errno.EIO)
+    monkeypatch.setattr(_model_store, "_libc_syncfs", lambda: (lambda fd: -1, lambda: errno.EIO))
     with pytest.raises(OSError, match=r"flushing .* to disk failed"):
         sync_filesystem(str(tmp_path))
 
 
 def test_sync_filesystem_falls_back_to_sync(tmp_path, monkeypatch):
     calls = []
-    monkeypatch.setattr(_model_store, "_libc_syncfs", lambda: None)
+    monkeypatch.setattr(_model_store, "_libc_syncfs", lambda: (None, None))
     monkeypatch.setattr(os, "sync", lambda: calls.append("sync"))
     sync_filesystem(str(tmp_path))
     assert calls == ["sync"]
