@@ -134,3 +134,31 @@ def test_a_misspelt_key_fails_validation_without_printing_credentials(tmp_path, 
     assert SECRET not in out
     assert TOKEN not in out
     assert not (tmp_path / "store").exists()
+
+
+def test_a_mirror_left_to_the_sites_own_web_server_seeds_without_nginx(tmp_path, mirror):
+    """model_cache_mirror_server: none seeds the store with its checksum lists and touches no web server."""
+    server, files = mirror
+    extra = {
+        "ansible_python_interpreter": sys.executable,
+        "horizon_region": "eu-central-1",
+        "model_cache_mode": "mirror",
+        "model_cache_mirror_server": "none",
+        "model_cache_dest": str(tmp_path / "store"),
+        "model_cache_poll_interval": 1,
+        "model_cache_models": [
+            {"name": "tiny", "upstream": server.url + "tiny/", "upstream_options": {"username": "models", "password": SECRET}},
+        ],
+    }
+    rc, out = run_play(tmp_path, extra)
+    assert rc == 0, out
+    assert SECRET not in out
+    assert "nginx" not in recap_tasks(out)
+    current = tmp_path / "store" / "tiny" / "current"
+    published = (current / "SHA256SUMS").read_text(encoding="utf-8")
+    assert published == "".join(f"{hashlib.sha256(d).hexdigest()}  {p}\n" for p, d in sorted(files.items()))
+
+
+def recap_tasks(output):
+    """The names of the tasks the play ran, lower-cased."""
+    return " ".join(line.lower() for line in output.splitlines() if line.startswith("TASK ["))
