@@ -25,6 +25,7 @@ the contenders take turns (the order rotates every round, so all see the same ma
 * ``resume``: the large file cut halfway (HTTP: connection dropped; S3: ``kill -9``), then resumed;
 * ``profile``: one cold sync from nginx under py-spy, written to the work directory.
 
+model_sync runs twice in each cold part: with its default ``page_cache: drop`` and with ``keep``.
 ``--baseline REF`` adds model_sync as committed at a git ref (``git archive``) to the cold parts
 but ``hub``, so a change is measured against the code before it in the same rounds.
 
@@ -287,8 +288,12 @@ def model_sync_contender(args, dest, total, key="model_sync", collections=COLLEC
 
 
 def model_sync_contenders(args, dest, total, ctx):
-    """model_sync from the working tree and, with --baseline, as committed at that ref."""
-    found = {"model_sync": model_sync_contender(args, dest, total)}
+    """model_sync from the working tree (its default ``page_cache: drop`` and ``keep``) and, with
+    --baseline, as committed at that ref."""
+    found = {
+        "model_sync": model_sync_contender(args, dest, total),
+        "model_sync, page_cache: keep": model_sync_contender(dict(args, page_cache="keep"), dest, total, key="model_sync, page_cache: keep"),
+    }
     if ctx.baseline:
         key = f"model_sync at {ctx.baseline_ref}"
         found[key] = model_sync_contender(args, dest, total, key=key, collections=ctx.baseline)

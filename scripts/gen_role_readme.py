@@ -22,12 +22,21 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 ROLES = REPO / "roles"
-MARKUP = re.compile(r"\b([OVCMP])\(([^)]*)\)")
+MARKUP = re.compile(r"\b([OVCMPE])\(([^)]*)\)")
+
+
+def _code(match):
+    value = match.group(2)
+    if match.group(1) == "O" and "#" in value:
+        # O(fqcn#module:option): the option of another plugin, named with its module.
+        plugin, _sep, option = value.partition(":")
+        value = f"{option}` of `{plugin.split('#', 1)[0]}"
+    return f"`{value}`"
 
 
 def plain(text):
     """Ansible's semantic markup as Markdown code spans."""
-    return MARKUP.sub(lambda m: f"`{m.group(2)}`", text)
+    return MARKUP.sub(_code, text)
 
 
 def paragraphs(value):

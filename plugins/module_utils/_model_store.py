@@ -541,7 +541,7 @@ def sync_filesystem(path):
     syncfs(2) (Linux) flushes that one file system; where it cannot be called, os.sync() flushes
     every file system, which is slower on a busy host but as durable.
     """
-    syncfs, get_errno = _libc_syncfs()
+    syncfs, get_errno = _libc_function("syncfs", "c_int")
     if syncfs is not None:
         fd = os.open(path, os.O_RDONLY)
         try:
@@ -556,21 +556,72 @@ def sync_filesystem(path):
     os.sync()
 
 
-_SYNCFS = []
+# sync_file_range(2) flags (linux/fs.h).
+_SFR_WAIT_BEFORE, _SFR_WRITE, _SFR_WAIT_AFTER = 1, 2, 4
 
 
-def _libc_syncfs():
-    """syncfs(2) from the C library and the function that reads its errno, or ``(None, None)``."""
-    if not _SYNCFS:
+class WriteBehind:
+    """Writes a large file's data to disk while the rest of it is still arriving.
+
+    Every ``window`` bytes written, the kernel is asked to start writing those bytes back
+    (sync_file_range, SYNC_FILE_RANGE_WRITE), and the window before them is waited for. The disk
+    then works while the network does, the file's dirty pages stay bounded at about two windows,
+    and the fsync that makes the file durable has only the last window left to flush. This only
+    starts write-back early: durability still comes from that fsync, which also reports any
+    write-back error. Where sync_file_range is missing or fails (not Linux, a file system without
+    it), it does nothing and the fsync does all the work.
+
+    With ``drop``, each window is also dropped from the page cache once it is on disk
+    (POSIX_FADV_DONTNEED), and ``finish`` drops the rest: a file of tens of GB then streams through
+    a few MiB of page cache instead of pushing everything else out of it. The bytes were hashed as
+    they arrived, so nothing is read back.
+    """
+
+    def __init__(self, fd, offset, window=8 * CHUNK, drop=False):
+        self.fd = fd
+        self.window = window
+        self.drop = drop and hasattr(os, "posix_fadvise")
+        self.pos = self.start = offset
+        self.pending = None  # (offset, length) handed to the kernel, not yet waited for
+        self.func, _get_errno = _libc_function("sync_file_range", "c_int", "c_longlong", "c_longlong", "c_uint")
+
+    def wrote(self, nbytes):
+        self.pos += nbytes
+        if self.func is None or self.pos - self.start < self.window:
+            return
+        length = self.pos - self.start
+        if self.func(self.fd, self.start, length, _SFR_WRITE) != 0:
+            self.func = None
+            return
+        if self.pending is not None:
+            if self.func(self.fd, *self.pending, _SFR_WAIT_BEFORE | _SFR_WRITE | _SFR_WAIT_AFTER) == 0 and self.drop:
+                os.posix_fadvise(self.fd, *self.pending, os.POSIX_FADV_DONTNEED)
+        self.pending = (self.start, length)
+        self.start = self.pos
+
+    def finish(self):
+        """After the file's fsync: drop what is left of it from the page cache, with ``drop``."""
+        if self.drop:
+            os.posix_fadvise(self.fd, 0, 0, os.POSIX_FADV_DONTNEED)
+
+
+_LIBC = {}
+
+
+def _libc_function(name, *argtypes):
+    """C library function ``name`` taking ``argtypes`` (ctypes type names) and the function that
+    reads errno, or ``(None, None)`` where the C library has no such function."""
+    if name not in _LIBC:
         try:
-            import ctypes  # noqa: PLC0415 - only publishing needs it
+            import ctypes  # noqa: PLC0415 - only flushing needs it
 
-            func = ctypes.CDLL(None, use_errno=True).syncfs
-            func.argtypes = [ctypes.c_int]
-            _SYNCFS.append((func, ctypes.get_errno))
+            func = getattr(ctypes.CDLL(None, use_errno=True), name)
+            func.argtypes = [getattr(ctypes, t) for t in argtypes]
+            func.restype = ctypes.c_int
+            _LIBC[name] = (func, ctypes.get_errno)
         except (ImportError, OSError, AttributeError):
-            _SYNCFS.append((None, None))
-    return _SYNCFS[0]
+            _LIBC[name] = (None, None)
+    return _LIBC[name]
 
 
 def fsync_dir(path):

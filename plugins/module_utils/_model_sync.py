@@ -27,6 +27,7 @@ from ansible_collections.horizon.ai_platform.plugins.module_utils._model_store i
     Progress,
     StoreError,
     VerificationError,
+    WriteBehind,
     check_name,
     check_tree,
     derived_revision,
@@ -42,8 +43,9 @@ from ansible_collections.horizon.ai_platform.plugins.module_utils._model_store i
 # it is received and written: its transfer then runs at the speed of the slower of the two, not of
 # both in turn. Smaller files are hashed in the transfer thread, where a thread would cost more.
 HASH_THREAD_BYTES = 16 * CHUNK
-# A file of at least this many bytes is flushed to disk by its transfer thread as it finishes,
-# while other transfers go on; smaller ones are flushed together at publishing (one syncfs).
+# A file of at least this many bytes is written back to disk while it is received (WriteBehind) and
+# flushed by its transfer thread as it finishes, while other transfers go on; smaller ones are
+# flushed together at publishing (one syncfs).
 FLUSH_IN_WORKER_BYTES = 16 * CHUNK
 # Blocks received but not yet hashed, at most: bounds the memory a large file holds.
 HASH_QUEUE_BLOCKS = 8
@@ -144,6 +146,7 @@ class Syncer:
         self.result = {"changed": False, "source": source.describe()}
         self._stop = threading.Event()
         self.progress = None
+        self.drop_cache = params.get("page_cache", "drop") == "drop"
         # What the transferred files are made of: bytes the source sent, bytes kept from partial files.
         self._counts = {"fetched": 0, "resumed": 0}
         self._counts_lock = threading.Lock()
@@ -228,15 +231,19 @@ class Syncer:
                     self.progress.add(-offset)
                     digests = Digests(algorithm, rf.size)
                     written = kept = 0
-                hasher = HashThread(digests) if rf.size is not None and rf.size - written >= HASH_THREAD_BYTES else None
+                large = rf.size is not None and rf.size - written >= HASH_THREAD_BYTES
+                hasher = HashThread(digests) if large else None
                 feed = hasher.update if hasher else digests.update
                 try:
                     with open(partial, "ab" if written else "wb") as out:
+                        behind = WriteBehind(out.fileno(), written, drop=self.drop_cache) if large else None
                         for block in chunks:
                             if self._stop.is_set():
                                 raise Stopped()
                             write_sliced(out, block)
                             feed(block)
+                            if behind:
+                                behind.wrote(len(block))
                             written += len(block)
                             self.progress.add(len(block))
                         # Made read-only here, so that publishing has nothing left to change. A large
@@ -246,6 +253,8 @@ class Syncer:
                         os.fchmod(out.fileno(), 0o444)
                         if written >= FLUSH_IN_WORKER_BYTES:
                             os.fsync(out.fileno())
+                        if behind:
+                            behind.finish()
                 finally:
                     if hasher:
                         hasher.close()

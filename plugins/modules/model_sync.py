@@ -163,6 +163,20 @@ options:
       - How many files to transfer at the same time.
     type: int
     default: 4
+  page_cache:
+    description:
+      - What becomes of a large file's pages in the page cache (files of 16 MiB or more) once they are on disk.
+      - V(drop) streams the file through a few MiB of page cache. Its data is written to disk while the rest is still
+        arriving, in windows of 8 MiB, and each window leaves the page cache once written, so that a model of
+        hundreds of GB does not push the node's other cached data out. A server that loads the model later reads it
+        from disk. On the project's virtual machine it was also much faster than keeping the pages (the collection's
+        C(docs/performance.md)).
+      - V(keep) writes the same way but leaves the pages cached, for a model that fits in memory and is loaded right
+        after the sync.
+      - Small files always stay cached. Either way every file is flushed to disk before it is published.
+    type: str
+    choices: [drop, keep]
+    default: drop
   timeout:
     description:
       - Seconds to wait for the source to connect or to send the next bytes.
@@ -384,6 +398,7 @@ def argument_spec():
         ca_path=dict(type="path"),
         plain_http=dict(type="bool", default=False),
         parallel=dict(type="int", default=4),
+        page_cache=dict(type="str", choices=["drop", "keep"], default="drop"),
         timeout=dict(type="int", default=60),
         keep_revisions=dict(type="int", default=0),
         verify=dict(type="str", choices=["quick", "full"], default="quick"),

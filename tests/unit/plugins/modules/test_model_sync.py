@@ -331,6 +331,54 @@ def can_mount_tmpfs():
 
 
 @pytest.mark.skipif(not can_mount_tmpfs(), reason="needs root and unshare to mount a private tmpfs")
+def resident_fraction(path):
+    """The share of ``path``'s pages that are in the page cache (mincore(2) over a shared mapping)."""
+    import ctypes  # noqa: PLC0415 - this helper alone needs it
+    import mmap  # noqa: PLC0415
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+    libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    size = os.path.getsize(path)
+    pages = (size + mmap.PAGESIZE - 1) // mmap.PAGESIZE
+    vec = (ctypes.c_ubyte * pages)()
+    with open(path, "rb") as f:
+        addr = libc.mmap(None, size, mmap.PROT_READ, mmap.MAP_SHARED, f.fileno(), 0)
+        assert addr not in (None, ctypes.c_void_p(-1).value), os.strerror(ctypes.get_errno())
+        try:
+            assert libc.mincore(addr, size, vec) == 0, os.strerror(ctypes.get_errno())
+        finally:
+            libc.munmap(addr, size)
+    return sum(v & 1 for v in vec) / pages
+
+
+@pytest.mark.parametrize("page_cache", ["drop", "keep"])
+def test_page_cache_option_decides_where_a_large_file_stays(capsys, tmp_path, store, page_cache):
+    """A 40 MiB file passes through the write-behind windows; with drop it leaves the page cache."""
+    probe = tmp_path / "probe"
+    probe.write_bytes(b"x" * (1 << 20))
+    with open(probe, "rb") as f:
+        os.fsync(f.fileno())
+        os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+    if resident_fraction(probe) > 0.5:
+        pytest.skip("this file system keeps clean pages cached whatever it is told (tmpfs)")
+    files = {"weights.safetensors": os.urandom(40 << 20), "config.json": b'{"hidden_size": 64}\n'}
+    src = write_model(tmp_path / "src", files)
+    with serve(src) as server:
+        result, failed = sync(capsys, src=server.url, name="m", dest=str(store), page_cache=page_cache)
+    assert not failed, result
+    assert_published(store, files)
+    current = store / "m" / "current"
+    large = resident_fraction(current / "weights.safetensors")
+    if page_cache == "drop":
+        assert large < 0.05, f"{large:.0%} of the large file is still cached"
+    else:
+        assert large > 0.9, f"only {large:.0%} of the large file is cached"
+    assert resident_fraction(current / "config.json") == 1.0  # small files always stay cached
+
+
 def test_full_disk_fails_before_downloading(mirror, store, files):
     """A real, small file system (tmpfs in a private mount namespace) too small for the model."""
     store.mkdir()
