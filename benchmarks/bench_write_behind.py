@@ -41,7 +41,7 @@ SLICE = 64 * 1024
 
 
 def memory_blocks(mib):
-    unique = [os.urandom(1 << 20) for _ in range(64)]
+    unique = [os.urandom(1 << 20) for _n in range(64)]
     return lambda: (unique[i % len(unique)] for i in range(mib))
 
 
@@ -89,7 +89,7 @@ def run(blocks, mode, path):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--mib", type=int, default=2048)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--source", choices=["memory", "http"], default="memory")
@@ -101,7 +101,7 @@ def main():
 
             served = stack.enter_context(tempfile.TemporaryDirectory(dir=os.path.join(ROOT, ".cache")))
             with open(os.path.join(served, "big"), "wb") as f:
-                for _ in range(args.mib):
+                for _n in range(args.mib):
                     f.write(os.urandom(1 << 20))
             server = stack.enter_context(serve(served))
             blocks = http_blocks(server.url + "big")
@@ -121,7 +121,7 @@ def rounds(blocks, path, args):
     names = {"fsync": "one fsync", "keep": "write-behind, keep", "drop": "write-behind, drop"}
     print(f"durable, hashed write of {args.mib} MiB from {args.source}, medians of {args.repeat}")
     for m in modes:
-        print(f"  {names[m]:<20} {statistics.median(t for t, _ in times[m]):6.2f} s   write() {statistics.median(w for _, w in times[m]):6.2f} s")
+        print(f"  {names[m]:<20} {statistics.median(t for t, _w in times[m]):6.2f} s   write() {statistics.median(w for _t, w in times[m]):6.2f} s")
 
 
 if __name__ == "__main__":

@@ -593,9 +593,9 @@ class WriteBehind:
         if self.func(self.fd, self.start, length, _SFR_WRITE) != 0:
             self.func = None
             return
-        if self.pending is not None:
-            if self.func(self.fd, *self.pending, _SFR_WAIT_BEFORE | _SFR_WRITE | _SFR_WAIT_AFTER) == 0 and self.drop:
-                os.posix_fadvise(self.fd, *self.pending, os.POSIX_FADV_DONTNEED)
+        waited = self.pending is not None and self.func(self.fd, *self.pending, _SFR_WAIT_BEFORE | _SFR_WRITE | _SFR_WAIT_AFTER) == 0
+        if waited and self.drop:
+            os.posix_fadvise(self.fd, *self.pending, os.POSIX_FADV_DONTNEED)
         self.pending = (self.start, length)
         self.start = self.pos
 

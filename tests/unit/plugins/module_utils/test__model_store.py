@@ -86,7 +86,7 @@ def test_write_behind_starts_write_back_window_by_window(tmp_path):
         return real(fd, offset, length, flags)
 
     behind.func = recording
-    blocks = [os.urandom(40 * 1024) for _ in range(10)]  # 400 KiB in 40 KiB writes
+    blocks = [os.urandom(40 * 1024) for _n in range(10)]  # 400 KiB in 40 KiB writes
     with open(tmp_path / "f", "wb") as out:
         behind.fd = out.fileno()
         _write_with(behind, out, blocks)
@@ -111,7 +111,7 @@ def test_write_behind_stops_asking_once_the_kernel_refuses(tmp_path):
     calls = []
     behind = WriteBehind(None, 0, window=16)
     behind.func = lambda fd, offset, length, flags: calls.append(offset) or -1  # e.g. EINVAL from a file system
-    for _ in range(5):
+    for _n in range(5):
         behind.wrote(16)
     assert calls == [0]
     assert behind.func is None
