@@ -87,6 +87,7 @@ demo: images
 benchmark: setup
 	PYTHONPATH=$(CURDIR)/.cache/collections python benchmarks/bench_accelerator_facts.py
 	PYTHONPATH=$(CURDIR)/.cache/collections python benchmarks/bench_inventory.py
+	python benchmarks/bench_boundary.py
 	PYTHON=$(PYTHON) benchmarks/setup-tools.sh
 	python benchmarks/bench_model_sync.py $(BENCH_MODEL_SYNC_ARGS)
 

@@ -21,6 +21,16 @@ attributes:
       - This assumes that the system controlled/queried by the module has not changed in a relevant way.
 """
 
+    # Should be used together with the standard fragment, by modules with an action plugin
+    ACTION = r"""
+options: {}
+attributes:
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+  async:
+    description: Supports being used with the C(async) keyword.
+"""
+
     # Should be used together with the standard fragment
     FACTS = r"""
 options: {}

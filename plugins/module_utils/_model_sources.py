@@ -331,6 +331,9 @@ class HttpTransport:
         self._local = threading.local()
         self._tls = None
         self._tls_lock = threading.Lock()
+        # Called with the target of a redirect to another host before it is followed; raises to
+        # refuse it (the data-boundary policy's check, set by model_sync).
+        self.redirect_guard = None
 
     @property
     def request(self):
@@ -417,7 +420,10 @@ class HttpTransport:
             except HTTPError as exc:
                 location = exc.headers.get("Location") if exc.headers else None
                 if exc.code in (301, 302, 303, 307, 308) and location:
-                    url = urljoin(url, location)
+                    target = urljoin(url, location)
+                    if self.redirect_guard is not None and urlsplit(target).netloc != urlsplit(url).netloc:
+                        self.redirect_guard(target)
+                    url = target
                     continue
                 hint = " (check username, password or token)" if exc.code in (401, 403) else ""
                 raise HttpStatusError(f"{method} {redact(url)} failed: HTTP {exc.code} {exc.reason}{hint}", exc.code, exc.headers) from None

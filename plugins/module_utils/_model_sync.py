@@ -17,7 +17,7 @@ import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
-from ansible_collections.horizon.ai_platform.plugins.module_utils._model_sources import match_patterns
+from ansible_collections.horizon.ai_platform.plugins.module_utils._model_sources import SourceError, match_patterns, redact
 from ansible_collections.horizon.ai_platform.plugins.module_utils._model_store import (
     CHUNK,
     PROGRESS,
@@ -112,10 +112,40 @@ def check_boundary(source, params):
     """The data-boundary gate: runs before any byte of the model is requested.
 
     ``source.boundary_facts()`` says where the bytes would come from (scheme, host, region,
-    bucket). Today nothing is refused here; the regional data-boundary policy plugs in at this
-    point and raises ``StoreError`` naming the rule that forbids the source.
+    bucket); they are recorded in the manifest. With ``boundary_policy``, the flow is decided
+    against that policy (see ``_boundary``) and a denied flow raises ``StoreError`` with the reason.
+    The allowed decision is recorded beside the facts.
     """
-    return source.boundary_facts()
+    facts = source.boundary_facts()
+    if not params.get("boundary_policy"):
+        return facts
+    from ansible_collections.horizon.ai_platform.plugins.module_utils._boundary import Policy, PolicyError  # noqa: PLC0415 - only with a policy
+
+    try:
+        policy = Policy.from_data(params["boundary_policy"])
+    except PolicyError as exc:
+        raise StoreError(f"data boundary: the policy is not valid ({exc}); nothing was transferred") from None
+    decision = policy.decide(
+        params["src"],
+        host_region=params.get("host_region"),
+        name=params.get("name"),
+        endpoint=params.get("endpoint_url"),
+        region=params.get("region"),
+        real_path=os.path.realpath,
+    )
+    if not decision["allowed"]:
+        raise StoreError(f"data boundary: {decision['reason']}; nothing was transferred")
+
+    def redirect_guard(url):
+        """A redirect to another host (a CDN, object storage) must stay in the same boundary."""
+        hop = policy.decide(url, host_region=params.get("host_region"), boundary=decision["boundary"])
+        if not hop["allowed"]:
+            raise SourceError(f"data boundary: {redact(params['src'])} redirected to {hop['src']}: {hop['reason']}; the redirect was not followed")
+
+    if hasattr(source, "redirect_guard"):
+        source.redirect_guard = redirect_guard
+    facts["decision"] = {k: decision[k] for k in ("boundary", "classification", "host_region", "source_region", "rule", "policy_sha256")}
+    return facts
 
 
 def sums_lines(entries):
@@ -293,6 +323,8 @@ class Syncer:
         p = self.params
         store = self.store
         boundary = check_boundary(self.source, p)
+        if "decision" in boundary:
+            self.result["boundary"] = boundary["decision"]
         listing = self.source.listing()
         files = self.select(listing)
         named = None if self.source.revision_selects else p.get("revision")

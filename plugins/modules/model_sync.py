@@ -25,7 +25,15 @@ author:
   - horizon.ai_platform maintainers (@horizon-ai-platform)
 extends_documentation_fragment:
   - horizon.ai_platform.attributes
+  - horizon.ai_platform.attributes.action
 attributes:
+  action:
+    support: full
+    details:
+      - An action plugin on the controller reads O(boundary_policy), has the flow decided on the node and logs the
+        decision before the module is sent.
+  async:
+    support: full
   check_mode:
     support: full
     details:
@@ -208,6 +216,25 @@ options:
         files hard-linked; nothing is transferred.
     type: bool
     default: false
+  boundary_policy:
+    description:
+      - A regional data-boundary policy to check the source against before any byte is requested; see
+        M(horizon.ai_platform.data_boundary) for its rules and the collection's C(docs/data-boundary.md) for its format.
+      - A mapping, or the path on the controller to a YAML or JSON file (looked for as M(horizon.ai_platform.data_boundary)
+        looks for it).
+      - "The controller reads and validates the policy, the flow is decided on the node and the decision, allowed or
+        denied, is appended to the audit log (O(boundary_audit_log)); a denied flow fails the task before model_sync runs.
+        An allowed one is checked again by model_sync itself, on the node, before its first request."
+      - The model's O(name) is matched by the policy's C(data) rules as well as O(src).
+    type: raw
+  host_region:
+    description:
+      - The node's region for O(boundary_policy). Defaults to the host's inventory variable C(horizon_region).
+    type: str
+  boundary_audit_log:
+    description:
+      - The audit log on the controller for O(boundary_policy) decisions, as O(horizon.ai_platform.data_boundary#module:audit_log).
+    type: path
   lock_timeout:
     description:
       - Seconds to wait for another sync of the same model on the node to finish.
@@ -268,6 +295,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+boundary:
+  description:
+    - With O(boundary_policy), the decision that allowed the sync (see M(horizon.ai_platform.data_boundary)'s return
+      values); when the flow is denied, the whole decision, on the failed task.
+  returned: when O(boundary_policy) is given
+  type: dict
+  sample: {"boundary": "eu", "host_region": "eu-west-1", "source_region": "eu-central-1", "rule": {"data": {"index": 1, "match": "*"}}}
 path:
   description: The published revision's directory.
   returned: always
@@ -404,6 +438,9 @@ def argument_spec():
         verify=dict(type="str", choices=["quick", "full"], default="quick"),
         write_checksums=dict(type="bool", default=False),
         lock_timeout=dict(type="int", default=600),
+        boundary_policy=dict(type="raw"),
+        host_region=dict(type="str"),
+        boundary_audit_log=dict(type="path"),
     )
 
 

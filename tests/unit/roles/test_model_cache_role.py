@@ -162,3 +162,30 @@ def test_a_mirror_left_to_the_sites_own_web_server_seeds_without_nginx(tmp_path,
 def recap_tasks(output):
     """The names of the tasks the play ran, lower-cased."""
     return " ".join(line.lower() for line in output.splitlines() if line.startswith("TASK ["))
+
+
+BOUNDARY_POLICY = {
+    "version": 1,
+    "boundaries": {"eu": {"regions": ["eu-central-1"]}, "de": {"regions": ["de-fra-1"]}},
+    "endpoints": [{"match": "127.0.0.0/8", "region": "eu-central-1"}, {"match": "huggingface.co", "region": "us-east-1"}],
+    "data": [{"match": "tiny-de", "boundary": "de"}, {"match": "*", "boundary": "eu"}],
+}
+
+
+def test_a_boundary_policy_gates_every_sync_and_logs_it(tmp_path, mirror):
+    """The in-region mirror is allowed; a model whose boundary excludes the node is refused before any request."""
+    server, files = mirror
+    (Path(server.root) / "tiny-de").symlink_to(Path(server.root) / "tiny")
+    extra = node_vars(tmp_path, server, SECRET)
+    extra["model_cache_models"].append({"name": "tiny-de", "upstream": "hf://acme/tiny-de"})
+    extra["model_cache_boundary_policy"] = BOUNDARY_POLICY
+    extra["model_cache_boundary_audit_log"] = str(tmp_path / "audit.jsonl")
+    rc, out = run_play(tmp_path, extra)
+    assert rc != 0, out
+    assert "data boundary: the node's region 'eu-central-1' is outside boundary 'de' (de-fra-1); nothing was transferred" in out
+    assert (tmp_path / "store" / "tiny" / "current" / "config.json").read_bytes() == files["config.json"]
+    assert not (tmp_path / "store" / "tiny-de").exists()
+    assert not [r for r in server.requests if "/tiny-de/" in r[1]]
+    records = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert [(r["flow"]["name"], r["verdict"], r["host_region"]) for r in records] == [("tiny", "allow", "eu-central-1"), ("tiny-de", "deny", "eu-central-1")]
+    assert SECRET not in out and SECRET not in (tmp_path / "audit.jsonl").read_text()

@@ -1,0 +1,67 @@
+# Copyright (c) 2026 horizon.ai_platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""model_sync's own boundary check on the node: before the first request, and at every redirect to another host."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.horizon.ai_platform.plugins.modules import model_sync
+from ansible_collections.horizon.ai_platform.tests.servers.http_mirror import serve
+from ansible_collections.horizon.ai_platform.tests.unit.plugins.modules.module_runner import run_module
+
+# localhost is named first, in us-east-1, so that it is a host outside the boundary even though its
+# address, 127.0.0.1, is inside: what a CDN name in another region looks like to the policy.
+POLICY = {
+    "version": 1,
+    "boundaries": {"eu": {"regions": ["eu-west-1"]}, "de": {"regions": ["de-fra-1"]}},
+    "endpoints": [{"match": "localhost", "region": "us-east-1"}, {"match": "127.0.0.0/8", "region": "eu-west-1"}],
+    "data": [{"match": "restricted-*", "boundary": "de"}, {"match": "*", "boundary": "eu"}],
+}
+
+
+def sync(capsys, **args):
+    return run_module(model_sync.main, dict({"boundary_policy": POLICY, "host_region": "eu-west-1", "name": "m"}, **args), capsys)
+
+
+def test_an_allowed_source_syncs_and_records_the_decision(capsys, mirror, store, files):
+    result, failed = sync(capsys, src=mirror.url, dest=str(store))
+    assert not failed, result
+    assert result["boundary"]["boundary"] == "eu" and result["boundary"]["source_region"] == "eu-west-1"
+    assert result["boundary"]["rule"]["endpoint"] == {"index": 1, "match": "127.0.0.0/8"}
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        ({"name": "restricted-notes"}, "the node's region 'eu-west-1' is outside boundary 'de' (de-fra-1)"),
+        ({"host_region": None}, "the node's region is unknown"),
+        ({"boundary_policy": dict(POLICY, version=2)}, "the policy is not valid (version: the number 2 is not a policy version"),
+    ],
+    ids=["outside", "no-region", "bad-policy"],
+)
+def test_a_denied_flow_sends_no_request(capsys, mirror, store, args, reason):
+    result, failed = sync(capsys, src=mirror.url, dest=str(store), **args)
+    assert failed
+    assert result["msg"].startswith("data boundary: ") and reason in result["msg"] and result["msg"].endswith("nothing was transferred")
+    assert mirror.requests == []
+    assert not store.exists()
+
+
+def test_a_redirect_out_of_the_boundary_is_not_followed(capsys, source, store, files):
+    with serve(source) as cdn:
+        outside = cdn.url.replace("127.0.0.1", "localhost")
+        with serve(source, redirect=outside) as mirror:
+            result, failed = sync(capsys, src=mirror.url, dest=str(store))
+    assert failed
+    assert f"redirected to {outside}" in result["msg"] and "localhost is in region 'us-east-1'" in result["msg"]
+    assert "the redirect was not followed" in result["msg"]
+    assert cdn.requests == []
+    assert not (store / "m" / "current").exists()
+
+
+def test_a_redirect_inside_the_boundary_is_followed(capsys, source, store, files):
+    with serve(source) as cdn, serve(source, redirect=cdn.url) as mirror:
+        result, failed = sync(capsys, src=mirror.url, dest=str(store))
+    assert not failed, result
+    assert {r[1] for r in cdn.requests if r[0] == "GET"} >= {"/" + p for p in files}
