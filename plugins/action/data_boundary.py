@@ -21,7 +21,7 @@ class ActionModule(ActionBase):
         fail = args.pop("fail_on_violation", True)
         decision = gate.check(args, flow_kind="data_boundary")
         result.update(decision)
-        if not decision.get("allowed") and gate.boolean(fail):
+        if not decision.get("allowed") and gate.boolean(fail, "fail_on_violation"):
             result["failed"] = True
             result["msg"] = decision.get("msg") or f"data boundary: {decision.get('reason')}"
         else:

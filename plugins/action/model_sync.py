@@ -25,6 +25,7 @@ class ActionModule(ActionBase):
         del tmp
         args = dict(self._task.args)
         audit_log = args.pop("boundary_audit_log", None)
+        gate = None
         if args.get("boundary_policy") is not None:
             gate = BoundaryGate(self, task_vars, args["boundary_policy"], audit_log)
             decision = gate.check(args, flow_kind="model_sync")
@@ -43,4 +44,8 @@ class ActionModule(ActionBase):
         result = merge_hash(result, self._execute_module(module_args=args, task_vars=task_vars, wrap_async=wrap_async))
         if not wrap_async:
             self._remove_tmp_path(self._connection._shell.tmpdir)
+            refused = result.get("boundary") if gate is not None and result.get("failed") else None
+            if isinstance(refused, dict) and refused.get("verdict") == "deny":
+                # The node saw the source differently (its environment named another endpoint): log that too.
+                gate.log(refused, flow_kind="model_sync (node)")
         return result

@@ -26,6 +26,7 @@ HF_DEFAULT_HOST = "huggingface.co"
 SCHEMES = ("file", "http", "https", "s3", "hf", "oci")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
 _TOP_KEYS = ("version", "default_boundary", "enforce_repositories", "boundaries", "endpoints", "paths", "data", "description")
 
 
@@ -66,7 +67,7 @@ def redact(uri):
         parts = urlsplit(uri)
     except ValueError:  # e.g. an IPv4 address in brackets
         return "<an invalid URI>"
-    if not parts.scheme or parts.scheme == "file":
+    if not parts.netloc and (not parts.scheme or parts.scheme == "file"):
         return uri
     netloc = parts.hostname or ""
     if ":" in netloc:
@@ -84,10 +85,18 @@ def _valid_hostname(host):
     return bool(host) and len(host) <= 253 and all(_HOST_LABEL.match(label) for label in host.split("."))
 
 
+def clean_path(path):
+    """An absolute path with ``.``, ``..`` and repeated slashes resolved (``//x`` too)."""
+    return "/" + posixpath.normpath(path).lstrip("/") if path else "/"
+
+
 class Flow:
     """Where the bytes of one transfer come from: the source URI and what the module was told about it.
 
     ``kind`` is ``file`` (a path on the node), ``host`` (a remote host) or ``invalid`` (with ``error``).
+    ``uri`` is the source in one canonical spelling, without credentials: lower-case scheme and host,
+    no default port, the path percent-decoded with ``.``, ``..`` and repeated slashes resolved. Data
+    rules match it, so that another spelling of the same source cannot reach another rule.
     """
 
     def __init__(self, src, name=None, endpoint=None, region=None):
@@ -97,49 +106,67 @@ class Flow:
         self.kind = "invalid"
         self.host = None
         self.path = None
+        self.raw_path = None
         self.error = None
+        self.scheme = None
+        if self.src.startswith("/") and not self.src.startswith("//"):
+            # A plain path: every character is part of it, '#' and '?' included.
+            self.scheme, self.kind, self.raw_path = "file", "file", self.src
+            self.path = clean_path(self.src)
+            self.uri = "file://" + self.path
+            return
         try:
             parts = urlsplit(self.src)
+            scheme = parts.scheme.lower()
+            self.scheme = scheme
+            if scheme not in SCHEMES:
+                self.error = f"source {self.uri!r} has no scheme this policy knows ({', '.join(s + '://' for s in SCHEMES)})"
+                return
+            if scheme == "file":
+                if parts.netloc not in ("", "localhost"):
+                    self.error = f"source {self.uri!r} names a remote host in a file:// URI; use a path on the node"
+                    return
+                self.raw_path = unquote(parts.path) or "/"
+                if not self.raw_path.startswith("/"):
+                    self.error = f"source {self.uri!r} is not an absolute path"
+                    return
+                self.kind = "file"
+                self.path = clean_path(self.raw_path)
+                self.uri = "file://" + self.path
+                return
+            if scheme == "s3":
+                self.host = self._s3_host(parts, endpoint, region)
+            elif scheme == "hf":
+                self.host = normalize_host(urlsplit(endpoint if "://" in endpoint else "https://" + endpoint).hostname) if endpoint else HF_DEFAULT_HOST
+            else:
+                self.host = normalize_host(parts.hostname)
+            port = parts.port  # raises on a bad port
         except ValueError as exc:
-            self.scheme = None
+            self.kind = "invalid"
             self.error = f"source {self.uri!r} is not a valid URI ({exc})"
             return
-        scheme = parts.scheme.lower()
-        if not scheme and self.src.startswith("/"):
-            scheme = "file"
-            parts = urlsplit("file://" + self.src)
-        self.scheme = scheme
-        if scheme not in SCHEMES:
-            self.error = f"source {self.uri!r} has no scheme this policy knows ({', '.join(s + '://' for s in SCHEMES)})"
-            return
-        if scheme == "file":
-            if parts.netloc not in ("", "localhost"):
-                self.error = f"source {self.uri!r} names a remote host in a file:// URI; use a path on the node"
-                return
-            self.kind = "file"
-            self.path = posixpath.normpath(unquote(parts.path) or "/")
-            return
-        if scheme == "s3":
-            self.host = self._s3_host(parts, endpoint, region)
-        elif scheme == "hf":
-            self.host = normalize_host(urlsplit(endpoint).hostname) if endpoint else HF_DEFAULT_HOST
-        else:
-            try:
-                self.host = normalize_host(parts.hostname)
-                parts.port  # noqa: B018 - raises on a bad port
-            except ValueError as exc:
-                self.error = f"source {self.uri!r} is not a valid URI ({exc})"
-                return
         if not self.host:
             self.error = f"source {self.uri!r} names no host"
             return
         self.kind = "host"
+        self.uri = self._canonical(parts, scheme, port)
+
+    @staticmethod
+    def _canonical(parts, scheme, port):
+        host = normalize_host(parts.hostname)
+        netloc = f"[{host}]" if ":" in host else host
+        if port and port != {"http": 80, "https": 443}.get(scheme):
+            netloc += f":{port}"
+        path = unquote(parts.path)
+        if path:
+            path = clean_path(path) + ("/" if path.endswith("/") and path != "/" else "")
+        return urlunsplit((scheme, netloc, path, "", ""))
 
     @staticmethod
     def _s3_host(parts, endpoint, region):
         if endpoint:
             return normalize_host(urlsplit(endpoint if "://" in endpoint else "https://" + endpoint).hostname)
-        bucket = normalize_host(parts.netloc)
+        bucket = normalize_host(parts.hostname)
         # boto3's AWS endpoint: virtual-hosted style, regional; without a region, the global endpoint.
         return f"{bucket}.s3.{region}.amazonaws.com" if region else f"{bucket}.s3.amazonaws.com"
 
@@ -311,7 +338,7 @@ class Policy:
         for key in ("match", "region"):
             if key not in rule:
                 raise PolicyError(f"{path}.{key}", "missing")
-        match = _expect(rule["match"], str, f"{path}.match").strip()
+        match = _expect(rule["match"], str, f"{path}.match")
         region = _name(rule["region"], f"{path}.region", "region")
         if "description" in rule:
             _expect(rule["description"], str, f"{path}.description")
@@ -323,6 +350,9 @@ class Policy:
                 network = ipaddress.ip_network(match, strict=False)
             except ValueError:
                 raise PolicyError(f"{path}.match", f"{match!r} is not a valid CIDR (an IPv4 or IPv6 network such as 10.20.0.0/16)") from None
+            if network.version == 6 and network.prefixlen >= 96 and network.subnet_of(_MAPPED):
+                # Addresses are compared as IPv4 when they are IPv4-mapped: so are such rules.
+                network = ipaddress.ip_network((int(network.network_address) & 0xFFFFFFFF, network.prefixlen - 96))
             table = self._networks[network.version].setdefault(network.prefixlen, {})
             table.setdefault(int(network.network_address) >> (network.max_prefixlen - network.prefixlen), index)
             if network.prefixlen not in self._prefixes[network.version]:
@@ -372,16 +402,30 @@ class Policy:
         return None
 
     def data_rule_for(self, flow):
+        """The first data rule whose glob matches the flow's canonical URI, its path (for a path on
+        the node) or the model's name."""
+        subjects = [flow.uri] + ([flow.path] if flow.kind == "file" else []) + ([flow.name] if flow.name else [])
         for rule in self.data_rules:
-            if fnmatch.fnmatchcase(flow.uri, rule["match"]) or (flow.name and fnmatch.fnmatchcase(flow.name, rule["match"])):
+            if any(fnmatch.fnmatchcase(subject, rule["match"]) for subject in subjects):
                 return rule
         return None
 
     def path_rule_for(self, path):
-        """The first ``paths`` rule matching ``path``; ``/mnt/x/*`` holds ``/mnt/x`` itself too."""
+        """The first ``paths`` rule matching ``path``.
+
+        A glob matches as ``fnmatch`` does, and ``/mnt/x/*`` holds ``/mnt/x`` itself too; a rule
+        without glob characters is a directory, holding itself and everything below it.
+        """
+        path = clean_path(path)
         for rule in self.paths:
-            if fnmatch.fnmatchcase(path, rule["match"]) or fnmatch.fnmatchcase(path.rstrip("/") + "/", rule["match"]):
-                return rule
+            pattern = rule["match"]
+            if any(c in pattern for c in "*?["):
+                if fnmatch.fnmatchcase(path, pattern) or fnmatch.fnmatchcase(path.rstrip("/") + "/", pattern):
+                    return rule
+            else:
+                directory = clean_path(pattern)
+                if path == directory or path.startswith(directory.rstrip("/") + "/"):
+                    return rule
         return None
 
     def region_of(self, src, host_region=None, endpoint=None, region=None, resolve=None):
@@ -456,8 +500,12 @@ class Policy:
 
         if flow.kind == "file":
             if real_path is not None:
-                # Where the bytes really are: a link on the node must not hide a remote mount.
-                real = real_path(flow.path)
+                # Where the bytes really are, resolved from the path as given: a link on the node
+                # (also one followed by '..') must not hide a remote mount.
+                try:
+                    real = real_path(flow.raw_path)
+                except ValueError as exc:  # a NUL byte
+                    return d.deny(f"{flow.uri!r} is not a valid path ({exc})")
                 if real != flow.path:
                     d["source_path"] = real
                     d["rule"]["real_path"] = real

@@ -10,21 +10,14 @@ that needs no script and loads nothing.
 
 from __future__ import annotations
 
-import datetime
 import html
-import json
-import re
+
+from ansible_collections.horizon.ai_platform.plugins.module_utils._report_files import render_json, utc_now_iso
 
 SCHEMA = "horizon.ai_platform/boundary-audit/v1"
 FORMATS = ("json", "html")
 DEFAULT_TITLE = "Data-boundary audit"
-_TIMESTAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
-_HTML_TIMESTAMP = re.compile(r'<meta name="horizon-generated-at" content="(' + _TIMESTAMP + r')">')
 _FLOW_KEYS = ("src", "name", "kind", "boundary", "classification", "host_region", "source_region", "source_host", "source_path", "verdict", "reason")
-
-
-def utc_now_iso():
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _flow(entry, index):
@@ -76,16 +69,6 @@ def build_report(decisions, policy_sha256=None, policy_file=None, hosts_not_chec
         },
         "flows": flows,
     }
-
-
-def with_generated_at(report, generated_at):
-    out = dict(report)
-    out["generated_at"] = generated_at
-    return out
-
-
-def render_json(report, title=None):
-    return json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def _e(value):
@@ -183,16 +166,3 @@ def render(report, fmt, title=DEFAULT_TITLE):
     if fmt not in RENDERERS:
         raise ValueError(f"unknown report format {fmt!r}, expected one of {', '.join(FORMATS)}")
     return RENDERERS[fmt](report, title=title)
-
-
-def embedded_generated_at(fmt, text):
-    """The generation time a rendered report records, or None."""
-    if fmt == "json":
-        try:
-            doc = json.loads(text)
-        except ValueError:
-            return None
-        value = doc.get("generated_at") if isinstance(doc, dict) else None
-        return value if isinstance(value, str) and re.match(_TIMESTAMP + "$", value) else None
-    match = _HTML_TIMESTAMP.search(text)
-    return match.group(1) if match else None

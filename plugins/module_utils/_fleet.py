@@ -18,16 +18,21 @@ from __future__ import annotations
 
 import base64
 import csv
-import datetime
 import hashlib
 import html
 import io
-import json
 import math
 import re
 from collections.abc import Mapping
 
 from ansible_collections.horizon.ai_platform.plugins.module_utils import _accelerators
+from ansible_collections.horizon.ai_platform.plugins.module_utils._report_files import TIMESTAMP as _TIMESTAMP
+from ansible_collections.horizon.ai_platform.plugins.module_utils._report_files import (
+    embedded_generated_at,
+    render_json,
+    utc_now_iso,
+    with_generated_at,
+)
 
 SCHEMA = "horizon.ai_platform/fleet-report/v1"
 UNASSIGNED_REGION = "unassigned"
@@ -63,8 +68,6 @@ _STR_DEVICE_KEYS = ("pci_address", "vendor", "vendor_id", "device_id", "model", 
 _INT_DEVICE_KEYS = ("memory_mib", "numa_node")
 _STR_FACT_KEYS = ("secure_boot", "kernel", "virtualization")
 _GROUP_UNSAFE = re.compile(r"[^a-z0-9_]")
-_TIMESTAMP = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"
-_HTML_TIMESTAMP = re.compile(r'<meta name="horizon-generated-at" content="(' + _TIMESTAMP + r')">')
 _CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -422,10 +425,6 @@ def group_names(host):
 # ---------------------------------------------------------------------------
 
 
-def utc_now_iso():
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def build_report(hosts, generated_at=None):
     """The fleet report document for normalised ``hosts``."""
     generated_at = generated_at or utc_now_iso()
@@ -440,17 +439,6 @@ def build_report(hosts, generated_at=None):
             for h in sorted(hosts, key=lambda h: h["name"])
         ],
     }
-
-
-def with_generated_at(report, generated_at):
-    """A shallow copy of ``report`` stamped with another generation time."""
-    out = dict(report)
-    out["generated_at"] = generated_at
-    return out
-
-
-def render_json(report, title=None):
-    return json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def _csv_cell(value):
@@ -767,21 +755,6 @@ def render(report, fmt, title=DEFAULT_TITLE):
     if fmt not in RENDERERS:
         raise ValueError("unknown report format %r, expected one of %s" % (fmt, ", ".join(FORMATS)))
     return RENDERERS[fmt](report, title=title)
-
-
-def embedded_generated_at(fmt, text):
-    """The generation time recorded in a previously rendered report, or None (CSV records none)."""
-    if fmt == "json":
-        try:
-            doc = json.loads(text)
-        except ValueError:
-            return None
-        value = doc.get("generated_at") if isinstance(doc, dict) else None
-        return value if isinstance(value, str) and re.match(_TIMESTAMP + "$", value) else None
-    if fmt == "html":
-        match = _HTML_TIMESTAMP.search(text)
-        return match.group(1) if match else None
-    return None
 
 
 def same_apart_from_timestamp(report, fmt, existing, title=DEFAULT_TITLE):

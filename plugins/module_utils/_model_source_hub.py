@@ -76,6 +76,9 @@ class HubSource(HttpTransport, Source):
     def describe(self):
         return f"hf://{self.repo_id}@{self.ref}" + ("" if self.endpoint == DEFAULT_ENDPOINT else f" ({self.endpoint})")
 
+    def boundary_endpoint(self):
+        return self.endpoint, None
+
     def boundary_facts(self):
         return {"scheme": "hf", "host": urlsplit(self.endpoint).hostname, "region": self.params.get("region"), "repository": self.repo_id}
 

@@ -156,6 +156,11 @@ class Source:
     def describe(self):
         return redact(self.uri)
 
+    def boundary_endpoint(self):
+        """The endpoint and region the data-boundary policy places an s3:// or hf:// source by: the ones
+        this source really uses, from its options or the environment (``HF_ENDPOINT``, boto3's own)."""
+        return self.params.get("endpoint_url"), self.params.get("region")
+
     def boundary_facts(self):
         """Where the bytes come from, for the data-boundary check (host, region when known)."""
         parts = urlsplit(self.uri)
@@ -421,6 +426,9 @@ class HttpTransport:
                 location = exc.headers.get("Location") if exc.headers else None
                 if exc.code in (301, 302, 303, 307, 308) and location:
                     target = urljoin(url, location)
+                    scheme = urlsplit(target).scheme.lower()
+                    if scheme not in ("http", "https"):
+                        raise SourceError(f"{method} {redact(url)} redirected to a {scheme}: URL; only HTTP(S) redirects are followed") from None
                     if self.redirect_guard is not None and urlsplit(target).netloc != urlsplit(url).netloc:
                         self.redirect_guard(target)
                     url = target
@@ -588,6 +596,14 @@ class S3Source(Source):
         self.endpoint = endpoint
         self.ca_path = params.get("ca_path") if verify else None
         self.workers = params.get("parallel", 4)
+
+    def boundary_endpoint(self):
+        effective = self.client.meta.endpoint_url
+        region = self.client.meta.region_name or self.params.get("region")
+        host = (urlsplit(effective).hostname or "") if effective else ""
+        if not self.endpoint and (not host or host.endswith(".amazonaws.com")):
+            return None, region  # AWS itself: the policy names the bucket's regional endpoint
+        return self.endpoint or effective, region
 
     def boundary_facts(self):
         facts = super().boundary_facts()

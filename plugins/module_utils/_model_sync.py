@@ -55,6 +55,14 @@ HASH_QUEUE_BLOCKS = 8
 WRITE_SLICE = 64 * 1024
 
 
+class BoundaryError(StoreError):
+    """The data-boundary policy forbids the flow; ``decision`` is the verdict (None: no valid policy)."""
+
+    def __init__(self, msg, decision):
+        super().__init__(msg)
+        self.decision = decision
+
+
 class Stopped(Exception):
     """Another transfer failed; this one stops where it is, keeping its partial file."""
 
@@ -124,17 +132,18 @@ def check_boundary(source, params):
     try:
         policy = Policy.from_data(params["boundary_policy"])
     except PolicyError as exc:
-        raise StoreError(f"data boundary: the policy is not valid ({exc}); nothing was transferred") from None
+        raise BoundaryError(f"data boundary: the policy is not valid ({exc}); nothing was transferred", None) from None
+    endpoint, region = source.boundary_endpoint()
     decision = policy.decide(
         params["src"],
         host_region=params.get("host_region"),
         name=params.get("name"),
-        endpoint=params.get("endpoint_url"),
-        region=params.get("region"),
+        endpoint=endpoint,
+        region=region,
         real_path=os.path.realpath,
     )
     if not decision["allowed"]:
-        raise StoreError(f"data boundary: {decision['reason']}; nothing was transferred")
+        raise BoundaryError(f"data boundary: {decision['reason']}; nothing was transferred", dict(decision))
 
     def redirect_guard(url):
         """A redirect to another host (a CDN, object storage) must stay in the same boundary."""

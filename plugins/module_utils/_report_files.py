@@ -11,14 +11,55 @@ alone; the others are staged beside their targets, read back, then renamed over 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import errno
 import hashlib
+import json
 import os
+import re
 import shutil
 import tempfile
 import time
 
 from ansible.module_utils.common.text.converters import to_native
+
+TIMESTAMP = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"
+# Where a rendered HTML report records when it was generated.
+_HTML_TIMESTAMP = re.compile(r'<meta name="horizon-generated-at" content="(' + TIMESTAMP + r')">')
+
+
+def utc_now_iso():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def with_generated_at(report, generated_at):
+    """A shallow copy of ``report`` stamped with another generation time."""
+    out = dict(report)
+    out["generated_at"] = generated_at
+    return out
+
+
+def render_json(report, title=None):
+    """A report document as the JSON file holds it: indented, keys sorted."""
+    return json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def embedded_generated_at(fmt, text):
+    """The generation time a previously rendered report records, or None (CSV records none).
+
+    JSON reports carry it as ``generated_at``; HTML ones in a ``horizon-generated-at`` meta tag.
+    """
+    if fmt == "json":
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            return None
+        value = doc.get("generated_at") if isinstance(doc, dict) else None
+        return value if isinstance(value, str) and re.match(TIMESTAMP + "$", value) else None
+    if fmt == "html":
+        match = _HTML_TIMESTAMP.search(text)
+        return match.group(1) if match else None
+    return None
 
 
 def _read(module, path):
@@ -172,13 +213,18 @@ def _remove_dirs(created):
             return
 
 
-def write_reports(module, dest, basename, formats, render, embedded_stamp, stamp, summary_formats=("html",)):
+def write_reports(module, dest, basename, formats, known_formats, render, stamp, summary_formats=("html",)):
     """Write ``<dest>/<basename>.<fmt>`` for each of ``formats``; return the module's result keys.
 
-    ``render(fmt, stamp)`` gives a file's text for a generation time; ``embedded_stamp(fmt, text)``
-    the time an existing file records (or None). A file that renders the same at its own time is
-    unchanged. Formats in ``summary_formats`` show in the diff as size and checksum, not text.
+    ``render(fmt, stamp)`` gives a file's text for a generation time. A file that renders the same
+    at the time it records (``embedded_generated_at``) is unchanged. Formats in ``summary_formats``
+    show in the diff as size and checksum, not text.
     """
+    formats = list(dict.fromkeys(formats))
+    if not formats:
+        module.fail_json(msg="formats must name at least one of: %s" % ", ".join(known_formats))
+    if not basename or basename in (".", "..") or "/" in basename or "\x00" in basename:
+        module.fail_json(msg="basename must be a plain file name without '/', got %r" % basename)
     if os.path.lexists(dest) and not os.path.isdir(dest):
         module.fail_json(msg="dest %s exists and is not a directory" % dest)
     create_dir = not os.path.isdir(dest)
@@ -190,7 +236,7 @@ def write_reports(module, dest, basename, formats, render, embedded_stamp, stamp
         paths[fmt] = path
         before = _read(module, path)
         existing = before.decode("utf-8", errors="replace") if before is not None else None
-        if existing is not None and render(fmt, embedded_stamp(fmt, existing) or stamp) == existing:
+        if existing is not None and render(fmt, embedded_generated_at(fmt, existing) or stamp) == existing:
             after = before
         else:
             after = render(fmt, stamp).encode("utf-8")

@@ -113,11 +113,9 @@ from ansible_collections.horizon.ai_platform.plugins.module_utils._boundary_repo
     DEFAULT_TITLE,
     FORMATS,
     build_report,
-    embedded_generated_at,
     render,
-    with_generated_at,
 )
-from ansible_collections.horizon.ai_platform.plugins.module_utils._report_files import write_reports
+from ansible_collections.horizon.ai_platform.plugins.module_utils._report_files import with_generated_at, write_reports
 
 
 def main():
@@ -135,12 +133,6 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    formats = list(dict.fromkeys(p["formats"]))
-    if not formats:
-        module.fail_json(msg=f"formats must name at least one of: {', '.join(FORMATS)}")
-    basename = p["basename"]
-    if not basename or basename in (".", "..") or "/" in basename or "\x00" in basename:
-        module.fail_json(msg=f"basename must be a plain file name without '/', got {basename!r}")
     try:
         report = build_report(p["decisions"], policy_sha256=p["policy_sha256"], policy_file=p["policy_file"], hosts_not_checked=p["hosts_not_checked"])
     except ValueError as exc:
@@ -148,10 +140,10 @@ def main():
     result = write_reports(
         module,
         p["dest"],
-        basename,
-        formats,
+        p["basename"],
+        p["formats"],
+        FORMATS,
         render=lambda fmt, stamp: render(with_generated_at(report, stamp), fmt, p["title"]),
-        embedded_stamp=embedded_generated_at,
         stamp=report["generated_at"],
     )
     module.exit_json(summary=report["summary"], **result)

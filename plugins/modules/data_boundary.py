@@ -72,8 +72,10 @@ options:
   endpoint_url:
     description:
       - Where an V(s3://) or V(hf://) source is really served from, as given to M(horizon.ai_platform.model_sync).
-      - Without it, V(s3://bucket) is C(bucket.s3.<region>.amazonaws.com) (C(bucket.s3.amazonaws.com) without
-        O(region)) and V(hf://) is C(huggingface.co).
+      - Without it, the node's environment is asked as the libraries ask it (E(HF_ENDPOINT) for V(hf://),
+        E(AWS_ENDPOINT_URL_S3) or E(AWS_ENDPOINT_URL) for V(s3://)); then V(s3://bucket) is
+        C(bucket.s3.<region>.amazonaws.com) (C(bucket.s3.amazonaws.com) without O(region)) and V(hf://) is
+        C(huggingface.co).
     type: str
     aliases: [endpoint]
   region:
@@ -247,7 +249,7 @@ def main():
         p["src"],
         host_region=p["host_region"],
         name=p["name"],
-        endpoint=p["endpoint_url"],
+        endpoint=p["endpoint_url"] or environment_endpoint(p["src"]),
         region=p["region"],
         resolve=resolve_host if p["resolve"] else None,
         real_path=os.path.realpath,
@@ -256,6 +258,17 @@ def main():
     if not decision["allowed"] and p["fail_on_violation"]:
         module.fail_json(msg=f"data boundary: {decision['reason']}", **result)
     module.exit_json(**result)
+
+
+def environment_endpoint(src):
+    """The endpoint this node's environment gives an hf:// or s3:// source that names none, as
+    huggingface_hub (HF_ENDPOINT) and boto3 (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL) would use it."""
+    scheme = src.split("://", 1)[0].lower() if "://" in src else ""
+    if scheme == "hf":
+        return os.environ.get("HF_ENDPOINT") or None
+    if scheme == "s3":
+        return os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
+    return None
 
 
 if __name__ == "__main__":

@@ -224,12 +224,10 @@ from ansible_collections.horizon.ai_platform.plugins.module_utils._fleet import 
     DEFAULT_TITLE,
     FORMATS,
     build_report,
-    embedded_generated_at,
     normalise_hosts,
     render,
-    with_generated_at,
 )
-from ansible_collections.horizon.ai_platform.plugins.module_utils._report_files import write_reports
+from ansible_collections.horizon.ai_platform.plugins.module_utils._report_files import with_generated_at, write_reports
 
 
 def main():
@@ -243,12 +241,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    dest, basename, title = module.params["dest"], module.params["basename"], module.params["title"]
-    formats = [fmt for i, fmt in enumerate(module.params["formats"]) if fmt not in module.params["formats"][:i]]
-    if not formats:
-        module.fail_json(msg="formats must name at least one of: %s" % ", ".join(FORMATS))
-    if not basename or basename in (".", "..") or "/" in basename or "\x00" in basename:
-        module.fail_json(msg="basename must be a plain file name without '/', got %r" % basename)
+    dest, basename, title, formats = (module.params[k] for k in ("dest", "basename", "title", "formats"))
     try:
         report = build_report(normalise_hosts(module.params["hosts"]))
     except (TypeError, ValueError) as exc:
@@ -259,8 +252,8 @@ def main():
         dest,
         basename,
         formats,
+        FORMATS,
         render=lambda fmt, stamp: render(with_generated_at(report, stamp), fmt, title),
-        embedded_stamp=embedded_generated_at,
         stamp=report["generated_at"],
     )
     module.exit_json(summary=report["summary"], **result)

@@ -399,7 +399,7 @@ from ansible_collections.horizon.ai_platform.plugins.module_utils._model_sources
     scheme_of,
 )
 from ansible_collections.horizon.ai_platform.plugins.module_utils._model_store import StoreError
-from ansible_collections.horizon.ai_platform.plugins.module_utils._model_sync import sync
+from ansible_collections.horizon.ai_platform.plugins.module_utils._model_sync import BoundaryError, sync
 
 
 def import_libraries(module, names, package, scheme):
@@ -476,7 +476,8 @@ def main():
         for w in warnings:
             module.warn(w)
         msg = str(exc) if isinstance(exc, StoreError) else f"model sync failed: {exc}"
-        module.fail_json(msg=msg, source=redact(params["src"]))
+        extra = {"boundary": exc.decision} if isinstance(exc, BoundaryError) and exc.decision else {}
+        module.fail_json(msg=msg, source=redact(params["src"]), **extra)
     for w in warnings:
         module.warn(w)
     module.exit_json(**result)

@@ -212,7 +212,7 @@ class BoundaryGate:
     def __init__(self, action, task_vars, policy, audit_log=None):
         self.action = action
         self.task_vars = task_vars or {}
-        self.audit_log = audit_log or default_audit_log()
+        self.audit_log = os.path.expanduser(audit_log or default_audit_log())
         self.policy = None
         self.policy_file = None
         self.error = None
@@ -234,10 +234,15 @@ class BoundaryGate:
             return path  # load_policy then says it cannot be read
 
     @staticmethod
-    def boolean(value):
+    def boolean(value, name):
+        """``value`` as a boolean; anything else is an error, never a quiet False."""
+        from ansible.errors import AnsibleActionFail  # noqa: PLC0415
         from ansible.module_utils.parsing.convert_bool import boolean  # noqa: PLC0415
 
-        return boolean(value, strict=False)
+        try:
+            return boolean(value, strict=True)
+        except TypeError:
+            raise AnsibleActionFail(f"{name} must be a boolean, not {value!r}") from None
 
     def host_region(self, args):
         if args.get("host_region"):
@@ -267,6 +272,11 @@ class BoundaryGate:
             decision["policy_sha256"] = self.policy.sha256
         decision["audit_log"] = self.audit_log
         decision["policy_file"] = self.policy_file
+        self.log(decision, flow_kind)
+        return decision
+
+    def log(self, decision, flow_kind):
+        """Append ``decision`` to the audit log; a decision that cannot be logged becomes a denial."""
         record = audit_record(
             decision,
             host=self.task_vars.get("inventory_hostname"),
@@ -275,12 +285,13 @@ class BoundaryGate:
             policy_file=self.policy_file,
             check_mode=self.action._play_context.check_mode,
         )
+        if self.policy is not None:
+            record["policy"]["sha256"] = self.policy.sha256  # the file's, not the mapping's the node saw
         try:
             append_audit(self.audit_log, record)
         except OSError as exc:
             # Without evidence there is no permission either.
             decision.update(allowed=False, verdict="deny", msg=f"data boundary: cannot write the audit log {self.audit_log}: {exc.strerror or exc}")
-        return decision
 
     def _denied(self, flow, reason):
         from ansible_collections.horizon.ai_platform.plugins.module_utils._boundary import redact  # noqa: PLC0415

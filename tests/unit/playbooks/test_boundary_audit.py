@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
 import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[3]
+from ansible_collections.horizon.ai_platform.tests.unit.playbook_runner import ansible_playbook
+
 SECRET = "mirr0r-Secret-never-shown"
 
 POLICY = """\
@@ -62,28 +60,19 @@ def run_audit(tmp_path, *extra):
     (tmp_path / "host_vars" / "node-eu2.yml").write_text(
         "horizon_boundary_flows:\n  - {src: 'hf://meta-llama/Llama-3-8B', name: llama, kind: model from upstream}\n", encoding="utf-8"
     )
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_COLLECTIONS_PATH=str(REPO / ".cache" / "collections"),
-        ANSIBLE_HOME=str(tmp_path / "ansible-home"),
-        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-home" / "tmp"),
-        ANSIBLE_NOCOLOR="1",
-        HORIZON_BOUNDARY_AUDIT_LOG=str(tmp_path / "audit.jsonl"),
-    )
-    cmd = [
-        str(Path(sys.executable).with_name("ansible-playbook")),
+    return ansible_playbook(
+        tmp_path,
         "-i",
-        str(tmp_path / "inventory.ini"),
+        tmp_path / "inventory.ini",
         "horizon.ai_platform.boundary_audit",
         "-e",
         f"horizon_boundary_policy={tmp_path}/policy.yml",
         "-e",
         f"horizon_boundary_report_dir={tmp_path}/report",
         *extra,
-    ]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, timeout=300, cwd=tmp_path)
-    return proc.returncode, proc.stdout + proc.stderr
+        env={"HORIZON_BOUNDARY_AUDIT_LOG": str(tmp_path / "audit.jsonl")},
+        cwd=tmp_path,
+    )
 
 
 def test_the_fleet_audit_reports_every_flow(tmp_path):
@@ -126,10 +115,6 @@ def test_the_fleet_audit_reports_every_flow(tmp_path):
 
 def test_the_audit_needs_a_policy(tmp_path):
     (tmp_path / "inventory.ini").write_text(INVENTORY, encoding="utf-8")
-    env = dict(
-        os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(REPO / ".cache" / "collections"), ANSIBLE_HOME=str(tmp_path / "h")
-    )
-    cmd = [str(Path(sys.executable).with_name("ansible-playbook")), "-i", str(tmp_path / "inventory.ini"), "horizon.ai_platform.boundary_audit"]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, timeout=120, cwd=tmp_path)
-    assert proc.returncode == 2
-    assert "Set horizon_boundary_policy to the policy file on the controller" in proc.stdout
+    rc, out = ansible_playbook(tmp_path, "-i", tmp_path / "inventory.ini", "horizon.ai_platform.boundary_audit", cwd=tmp_path, timeout=120)
+    assert rc == 2
+    assert "Set horizon_boundary_policy to the policy file on the controller" in out

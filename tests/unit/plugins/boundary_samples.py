@@ -38,13 +38,17 @@ endpoints:
   - {match: 192.0.2.0/24, region: us-east-1}
   - {match: hub.eu.example.com, region: us-east-1}
   - {match: 127.0.0.0/8, region: eu-west-1}
+  - {match: "::ffff:198.51.100.0/120", region: us-east-1}
 paths:
   - {match: /mnt/nfs-us/*, region: us-east-1}
   - {match: /mnt/nfs-de/*, region: de-fra-1}
+  - {match: /mnt/nfs-ap, region: us-east-1}
 data:
   - {match: "hf://acme/*", classification: restricted, boundary: de}
   - {match: "patient-*", classification: phi, boundary: de}
   - {match: "oci://registry.internal/onprem/*", classification: confidential, boundary: onprem}
+  - {match: "https://models.eu.example.com/restricted/*", classification: restricted, boundary: de}
+  - {match: "/data/restricted/*", classification: restricted, boundary: de}
   - {match: "*", classification: internal, boundary: eu}
 """
 
@@ -65,6 +69,8 @@ DNS = {
     "registry.internal": ["10.1.2.3"],
     "leaky.example.com": ["10.20.99.7"],
     "v6only.example.com": ["2001:db8:e0::80"],
+    "mapped6.example.com": ["198.51.100.9"],
+    "models-eu.s3.eu-central-1.amazonaws.com": ["52.219.170.2"],
 }
 
 

@@ -13,15 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from ansible_collections.horizon.ai_platform.tests.servers.http_mirror import serve
+from ansible_collections.horizon.ai_platform.tests.unit.playbook_runner import ansible_playbook
 
-REPO = Path(__file__).resolve().parents[3]
 SECRET = "s3cr3t-mirror-Passw0rd"
 TOKEN = "hf_tok3n_never_printed"
 
@@ -51,19 +50,7 @@ def run_play(tmp_path, extra_vars):
     playbook.write_text(PLAY, encoding="utf-8")
     vars_file = tmp_path / "vars.json"
     vars_file.write_text(json.dumps(extra_vars), encoding="utf-8")
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_COLLECTIONS_PATH=str(REPO / ".cache" / "collections"),
-        ANSIBLE_HOME=str(tmp_path / "ansible-home"),
-        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-home" / "tmp"),
-        ANSIBLE_FORCE_COLOR="0",
-        ANSIBLE_NOCOLOR="1",
-    )
-    ansible_playbook = Path(sys.executable).with_name("ansible-playbook")
-    cmd = [str(ansible_playbook), "-i", "localhost,", "-vvv", "--diff", "-e", f"@{vars_file}", str(playbook)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, timeout=300)
-    return proc.returncode, proc.stdout + proc.stderr
+    return ansible_playbook(tmp_path, "-i", "localhost,", "-vvv", "--diff", "-e", f"@{vars_file}", playbook)
 
 
 def recap(output):

@@ -11,16 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from ansible_collections.horizon.ai_platform.tests.servers.http_mirror import serve
+from ansible_collections.horizon.ai_platform.tests.unit.playbook_runner import ansible_playbook
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.model_samples import sample_files, write_model
 
-REPO = Path(__file__).resolve().parents[4]
 SECRET = "Pa55w0rd-never-logged"
 
 POLICY = """\
@@ -39,7 +37,7 @@ data:
 """
 
 
-def run_play(tmp_path, play, extra_vars=None, check=False, inventory_vars="horizon_region=eu-west-1"):
+def run_play(tmp_path, play, extra_vars=None, check=False, inventory_vars="horizon_region=eu-west-1", env_extra=None):
     playbook = tmp_path / "play.yml"
     playbook.write_text(play, encoding="utf-8")
     (tmp_path / "files").mkdir(exist_ok=True)
@@ -48,20 +46,8 @@ def run_play(tmp_path, play, extra_vars=None, check=False, inventory_vars="horiz
     inventory.write_text(f"node1 ansible_connection=local ansible_python_interpreter={sys.executable} {inventory_vars}\n", encoding="utf-8")
     vars_file = tmp_path / "vars.json"
     vars_file.write_text(json.dumps(extra_vars or {}), encoding="utf-8")
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_COLLECTIONS_PATH=str(REPO / ".cache" / "collections"),
-        ANSIBLE_HOME=str(tmp_path / "ansible-home"),
-        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-home" / "tmp"),
-        ANSIBLE_NOCOLOR="1",
-        HORIZON_BOUNDARY_AUDIT_LOG=str(tmp_path / "audit.jsonl"),
-    )
-    cmd = [str(Path(sys.executable).with_name("ansible-playbook")), "-i", str(inventory), "-vvv", "-e", f"@{vars_file}", str(playbook)]
-    if check:
-        cmd.append("--check")
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, timeout=300)
-    return proc.returncode, proc.stdout + proc.stderr
+    args = ["-i", inventory, "-vvv", "-e", f"@{vars_file}", playbook] + (["--check"] if check else [])
+    return ansible_playbook(tmp_path, *args, env=dict(HORIZON_BOUNDARY_AUDIT_LOG=str(tmp_path / "audit.jsonl"), **(env_extra or {})))
 
 
 def audit(tmp_path):
@@ -224,3 +210,27 @@ def test_model_sync_refuses_a_flow_before_any_request(tmp_path, mirror):
     assert SECRET not in out and SECRET not in (tmp_path / "audit.jsonl").read_text()
     manifest = next((tmp_path / "store" / "tiny").glob("*.manifest.json"))
     assert json.loads(manifest.read_text())["boundary"]["decision"]["policy_sha256"]
+
+
+def test_options_are_strict_and_paths_expand(tmp_path):
+    play = """
+- name: Options
+  hosts: node1
+  gather_facts: false
+  tasks:
+    - name: A log under the home directory
+      horizon.ai_platform.data_boundary:
+        policy: boundary-policy.yml
+        src: http://127.0.0.1:8080/m/
+        audit_log: ~/audit/boundary.jsonl
+
+    - name: A misspelt boolean is an error, not a quiet false
+      horizon.ai_platform.data_boundary:
+        policy: boundary-policy.yml
+        src: hf://meta-llama/Llama-3-8B
+        fail_on_violation: flase
+"""
+    rc, out = run_play(tmp_path, play, env_extra={"HOME": str(tmp_path / "home")})
+    assert rc == 2, out
+    assert "fail_on_violation must be a boolean, not 'flase'" in out
+    assert json.loads((tmp_path / "home" / "audit" / "boundary.jsonl").read_text())["verdict"] == "allow"

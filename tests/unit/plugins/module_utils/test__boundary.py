@@ -89,6 +89,25 @@ FLOWS = [
     ("file-nfs-de", "file:///mnt/nfs-de/models", "eu-west-1", {}, "allow", "eu", "de-fra-1", ""),
     ("file-link-to-nfs-us", "file:///srv/models/llama", "eu-west-1", {"real_path": "/mnt/nfs-us/llama"}, "deny", "eu", "us-east-1", "/mnt/nfs-us/llama"),
     ("file-remote-host", "file://nas.example.com/models", "eu-west-1", {}, "deny", None, None, "remote host"),
+    # Another spelling of the same source reaches the same data rule (its canonical URI is matched).
+    ("data-rule-canonical", "https://models.eu.example.com/restricted/x", "fr-par-1", {}, "deny", "de", None, "boundary 'de'"),
+    ("data-rule-default-port", "https://models.eu.example.com:443/restricted/x", "fr-par-1", {}, "deny", "de", None, "boundary 'de'"),
+    ("data-rule-percent-encoded", "https://models.eu.example.com/%72estricted/x", "fr-par-1", {}, "deny", "de", None, "boundary 'de'"),
+    ("data-rule-double-slash", "https://MODELS.eu.example.com//restricted/x", "fr-par-1", {}, "deny", "de", None, "boundary 'de'"),
+    ("data-rule-dotdot", "https://models.eu.example.com/a/../restricted/x", "fr-par-1", {}, "deny", "de", None, "boundary 'de'"),
+    ("data-rule-path", "/data//restricted/./x", "fr-par-1", {}, "deny", "de", None, "boundary 'de'"),
+    ("data-rule-file-uri", "file:///data/restricted/x", "fr-par-1", {}, "deny", "de", None, "boundary 'de'"),
+    # Paths: a leading '//', a '#' in a plain path, a directory rule without a glob.
+    ("file-four-slashes", "file:////mnt/nfs-us/llama", "eu-west-1", {}, "deny", "eu", "us-east-1", ""),
+    ("file-hash-in-path", "/srv/#/../../mnt/nfs-us/llama", "eu-west-1", {}, "deny", "eu", "us-east-1", ""),
+    ("file-directory-rule", "/mnt/nfs-ap/llama", "eu-west-1", {}, "deny", "eu", "us-east-1", ""),
+    ("file-directory-rule-sibling", "/mnt/nfs-apx/llama", "eu-west-1", {}, "allow", "eu", "eu-west-1", ""),
+    ("file-relative", "file:models/llama", "eu-west-1", {}, "deny", None, None, "not an absolute path"),
+    # A CIDR written as IPv4-mapped IPv6 holds the IPv4 addresses a name resolves to.
+    ("mapped-cidr-rule", "https://mapped6.example.com/m/", "eu-west-1", {}, "deny", "eu", "eu-west-1", "198.51.100.9"),
+    # Credentials in an s3:// URI stay out of the host and the reason.
+    ("s3-credentials-in-uri", "s3://AKIAEXAMPLE:s3cret@models-eu/llama", "eu-west-1", {"region": "eu-central-1"}, "allow", "eu", "eu-central-1", ""),
+    ("s3-endpoint-unparsable", "s3://bucket/llama", "eu-west-1", {"endpoint": "https://[::1"}, "deny", None, None, "not a valid URI"),
     # Sources the policy cannot place.
     ("unknown-scheme", "ftp://models.eu.example.com/m/", "eu-west-1", {}, "deny", None, None, "no scheme"),
     ("no-host", "https:///m/", "eu-west-1", {}, "deny", None, None, "names no host"),
@@ -105,7 +124,7 @@ def test_flow(policy, src, host_region, extra, verdict, boundary, source_region,
     assert d["source_region"] == source_region, d
     assert reason in d["reason"]
     assert d["reason"]
-    assert "s3cret" not in repr(d) and "token=abc" not in repr(d)
+    assert "s3cret" not in repr(d) and "token=abc" not in repr(d) and "AKIAEXAMPLE" not in repr(d)
     if boundary:
         assert d["boundary_regions"] == policy.boundaries[boundary]
     if verdict == "allow":
@@ -122,7 +141,7 @@ def test_rules_are_named_in_the_evidence(policy):
     d = policy.decide("https://evil.example.com/m/", host_region="eu-west-1", resolve=resolver)
     assert d["rule"]["endpoint"] == {"index": 8, "match": "*.example.com"}
     assert d["rule"]["addresses"] == [{"address": "192.0.2.10", "index": 11, "match": "192.0.2.0/24", "region": "us-east-1"}]
-    assert d["rule"]["data"] == {"index": 3, "match": "*"}
+    assert d["rule"]["data"] == {"index": 5, "match": "*"}
     assert d["addresses"] == ["192.0.2.10"]
     assert d["policy_sha256"] == policy_digest(policy_data())
 

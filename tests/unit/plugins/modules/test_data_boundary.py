@@ -59,3 +59,30 @@ def test_a_policy_that_is_not_a_mapping(capsys):
 def test_an_invalid_policy_names_the_key(capsys):
     result, failed = decide(capsys, policy=dict(POLICY, default_boundary="us"), src="http://localhost/")
     assert failed and result["msg"].startswith("boundary policy: default_boundary: names boundary 'us'")
+
+
+def test_dotdot_after_a_link_is_resolved_where_the_link_points(capsys, tmp_path):
+    (tmp_path / "nfs-us" / "models" / "sub").mkdir(parents=True)
+    (tmp_path / "nfs-us" / "models" / "llama").mkdir()
+    (tmp_path / "local").mkdir()
+    os.symlink(tmp_path / "nfs-us" / "models" / "sub", tmp_path / "local" / "link")
+    policy = dict(POLICY, paths=[{"match": f"{tmp_path}/nfs-us/*", "region": "us-east-1"}])
+    # posixpath.normpath alone would see <tmp>/local/llama; the kernel goes to <tmp>/nfs-us/models/llama.
+    result, failed = decide(capsys, policy=policy, src=f"file://{tmp_path}/local/link/../llama")
+    assert failed
+    assert result["source_path"] == f"{tmp_path}/nfs-us/models/llama"
+
+
+def test_a_nul_byte_in_a_path_is_denied_not_a_traceback(capsys):
+    result, failed = decide(capsys, src="file:///srv/%00x")
+    assert failed and "is not a valid path" in result["msg"]
+
+
+def test_the_nodes_hf_endpoint_is_the_hubs_host(capsys, monkeypatch):
+    """huggingface_hub on the node would use HF_ENDPOINT: so does the decision."""
+    policy = dict(POLICY, endpoints=[{"match": "huggingface.co", "region": "eu-west-1"}, {"match": "hub.us.invalid", "region": "us-east-1"}])
+    result, failed = decide(capsys, policy=policy, src="hf://org/model", resolve=False)
+    assert not failed and result["source_host"] == "huggingface.co"
+    monkeypatch.setenv("HF_ENDPOINT", "https://hub.us.invalid")
+    result, failed = decide(capsys, policy=policy, src="hf://org/model", resolve=False)
+    assert failed and result["source_host"] == "hub.us.invalid" and "us-east-1" in result["reason"]

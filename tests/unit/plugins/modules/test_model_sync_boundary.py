@@ -65,3 +65,21 @@ def test_a_redirect_inside_the_boundary_is_followed(capsys, source, store, files
         result, failed = sync(capsys, src=mirror.url, dest=str(store))
     assert not failed, result
     assert {r[1] for r in cdn.requests if r[0] == "GET"} >= {"/" + p for p in files}
+
+
+def test_a_redirect_to_another_scheme_is_refused(capsys, source, store, files):
+    with serve(source, redirect="hf://127.0.0.1:9/") as mirror:
+        result, failed = sync(capsys, src=mirror.url, dest=str(store))
+    assert failed
+    assert "redirected to a hf: URL; only HTTP(S) redirects are followed" in result["msg"]
+    assert not (store / "m" / "current").exists()
+
+
+def test_the_hub_the_node_really_uses_is_checked(capsys, store, monkeypatch):
+    """HF_ENDPOINT in the node's environment takes model_sync elsewhere: the node's own check sees it."""
+    policy = dict(POLICY, endpoints=[{"match": "huggingface.co", "region": "eu-west-1"}, *POLICY["endpoints"]])
+    monkeypatch.setenv("HF_ENDPOINT", "http://localhost:9")
+    result, failed = sync(capsys, src="hf://org/model", dest=str(store), boundary_policy=policy)
+    assert failed
+    assert "localhost is in region 'us-east-1'" in result["msg"] and result["msg"].endswith("nothing was transferred")
+    assert result["boundary"]["source_host"] == "localhost" and result["boundary"]["verdict"] == "deny"

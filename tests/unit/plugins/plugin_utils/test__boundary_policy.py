@@ -50,7 +50,7 @@ def test_json_policies_load_too(tmp_path):
     [
         # The line of the key in the file, then the key path, then what is wrong.
         ("10.20.0.0/16", "10.20.0.0/33", "line 13: endpoints[2].match: '10.20.0.0/33' is not a valid CIDR"),
-        ("boundary: de}", "boundary: dee}", "line 29: data[0].boundary: names boundary 'dee', which the policy does not define"),
+        ("boundary: de}", "boundary: dee}", "line 31: data[0].boundary: names boundary 'dee', which the policy does not define"),
         ("version: 1", "version: 2", "line 1: version: must be 1, not 2"),
         (
             "  de: {regions: [eu-central-1, de-fra-1], description: Germany only}",
@@ -74,7 +74,7 @@ def test_errors_name_the_file_line_and_key(tmp_path, old, new, message):
 def test_without_jsonschema_the_rules_still_validate(tmp_path, monkeypatch):
     monkeypatch.setattr(_boundary_policy, "_schema_errors", lambda data: None)
     path = write(tmp_path, POLICY_YAML.replace("boundary: de}", "boundary: dee}"))
-    with pytest.raises(PolicyLoadError, match=r"line 29: data\[0\]\.boundary: names boundary 'dee'"):
+    with pytest.raises(PolicyLoadError, match=r"line 31: data\[0\]\.boundary: names boundary 'dee'"):
         load_policy(path)
 
 
