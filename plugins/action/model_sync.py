@@ -44,8 +44,12 @@ class ActionModule(ActionBase):
         result = merge_hash(result, self._execute_module(module_args=args, task_vars=task_vars, wrap_async=wrap_async))
         if not wrap_async:
             self._remove_tmp_path(self._connection._shell.tmpdir)
-            refused = result.get("boundary") if gate is not None and result.get("failed") else None
-            if isinstance(refused, dict) and refused.get("verdict") == "deny":
-                # The node saw the source differently (its environment named another endpoint): log that too.
-                gate.log(refused, flow_kind="model_sync (node)")
+            node = result.get("boundary") if gate is not None else None
+            if isinstance(node, dict) and result.get("failed") and node.get("verdict") == "deny":
+                # The node saw the source differently (its environment named another endpoint), or the
+                # transfer was sent on to a host outside (a redirect, another region): log that too.
+                gate.log(node, flow_kind="model_sync (redirect)" if node.get("hop") else "model_sync (node)")
+            elif isinstance(node, dict) and not result.get("failed") and node.get("source_host") != decision.get("source_host"):
+                # Allowed on the node through another host than the gate decided on: the evidence names both.
+                gate.log(dict(node, verdict="allow"), flow_kind="model_sync (node)")
         return result

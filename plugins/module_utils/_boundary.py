@@ -43,11 +43,20 @@ class PolicyError(ValueError):
 
 
 def normalize_host(host):
-    """A host name as rules compare it: lower case, no trailing dot, no IPv6 brackets."""
+    """A host name as rules compare it and as a connection would reach it: lower case, no trailing
+    dot, no IPv6 brackets, an IPv4-mapped IPv6 literal as IPv4, and a name in another script in
+    its IDNA form (a name written in fullwidth letters is the ASCII name). A name that has no IDNA form
+    raises ``UnicodeError``."""
     host = (host or "").strip()
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
-    return host.rstrip(".").lower()
+    host = host.rstrip(".")
+    literal = ip_literal(host) if ":" in host else None
+    if literal is not None:
+        return str(literal)
+    if not host.isascii():
+        host = host.encode("idna").decode("ascii")
+    return host.lower()
 
 
 def ip_literal(host):
@@ -141,7 +150,7 @@ class Flow:
             else:
                 self.host = normalize_host(parts.hostname)
             port = parts.port  # raises on a bad port
-        except ValueError as exc:
+        except (ValueError, UnicodeError) as exc:
             self.kind = "invalid"
             self.error = f"source {self.uri!r} is not a valid URI ({exc})"
             return
@@ -158,9 +167,10 @@ class Flow:
         if port and port != {"http": 80, "https": 443}.get(scheme):
             netloc += f":{port}"
         path = unquote(parts.path)
-        if path:
-            path = clean_path(path) + ("/" if path.endswith("/") and path != "/" else "")
-        return urlunsplit((scheme, netloc, path, "", ""))
+        if path and scheme != "s3":
+            # S3 keys are literal ('..' is a key's name there); elsewhere the server resolves them.
+            path = clean_path(path)
+        return urlunsplit((scheme, netloc, path.rstrip("/") if path != "/" else "", "", ""))
 
     @staticmethod
     def _s3_host(parts, endpoint, region):
@@ -403,10 +413,21 @@ class Policy:
 
     def data_rule_for(self, flow):
         """The first data rule whose glob matches the flow's canonical URI, its path (for a path on
-        the node) or the model's name."""
-        subjects = [flow.uri] + ([flow.path] if flow.kind == "file" else []) + ([flow.name] if flow.name else [])
+        the node) or the model's name.
+
+        The URI and the path are matched with and without a trailing '/', which names the same
+        directory or prefix to every source: ``s3://b/restricted`` is held by ``s3://b/restricted/*``.
+        Hugging Face repository names are matched case-insensitively, as the hub treats them.
+        """
+        subjects = [flow.uri, flow.uri + "/"]
+        if flow.kind == "file":
+            subjects += [flow.path, flow.path.rstrip("/") + "/"]
+        if flow.name:
+            subjects.append(flow.name)
+        fold = flow.scheme == "hf"
         for rule in self.data_rules:
-            if any(fnmatch.fnmatchcase(subject, rule["match"]) for subject in subjects):
+            pattern = rule["match"].lower() if fold else rule["match"]
+            if any(fnmatch.fnmatchcase(subject.lower() if fold else subject, pattern) for subject in subjects):
                 return rule
         return None
 

@@ -593,9 +593,19 @@ class S3Source(Source):
             region_name=params.get("region"),
         )
         self.client = session.client("s3", endpoint_url=endpoint, verify=verify, config=config)
+        # Called with the URL of every request before it is sent; raises to refuse it (the
+        # data-boundary policy's check, set by model_sync). botocore follows a bucket to the region
+        # it is really in, and its endpoint may come from the environment or a config file: the
+        # host each request really goes to is what is checked.
+        self.redirect_guard = None
+        self.client.meta.events.register("before-send.s3", self._guard_request)
         self.endpoint = endpoint
         self.ca_path = params.get("ca_path") if verify else None
         self.workers = params.get("parallel", 4)
+
+    def _guard_request(self, request, **_kwargs):
+        if self.redirect_guard is not None:
+            self.redirect_guard(request.url)
 
     def boundary_endpoint(self):
         effective = self.client.meta.endpoint_url

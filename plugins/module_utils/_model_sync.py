@@ -16,8 +16,9 @@ import os
 import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from urllib.parse import urlsplit
 
-from ansible_collections.horizon.ai_platform.plugins.module_utils._model_sources import SourceError, match_patterns, redact
+from ansible_collections.horizon.ai_platform.plugins.module_utils._model_sources import match_patterns, redact
 from ansible_collections.horizon.ai_platform.plugins.module_utils._model_store import (
     CHUNK,
     PROGRESS,
@@ -127,7 +128,7 @@ def check_boundary(source, params):
     facts = source.boundary_facts()
     if not params.get("boundary_policy"):
         return facts
-    from ansible_collections.horizon.ai_platform.plugins.module_utils._boundary import Policy, PolicyError  # noqa: PLC0415 - only with a policy
+    from ansible_collections.horizon.ai_platform.plugins.module_utils._boundary import Policy, PolicyError, normalize_host  # noqa: PLC0415 - only with a policy
 
     try:
         policy = Policy.from_data(params["boundary_policy"])
@@ -146,14 +147,24 @@ def check_boundary(source, params):
         raise BoundaryError(f"data boundary: {decision['reason']}; nothing was transferred", dict(decision))
 
     def redirect_guard(url):
-        """A redirect to another host (a CDN, object storage) must stay in the same boundary."""
+        """Every other host the transfer is sent to (a redirect, a CDN, the region botocore follows
+        a bucket to) must be inside the same boundary."""
+        try:
+            host = normalize_host(urlsplit(url).hostname)
+        except (ValueError, UnicodeError):
+            host = None
+        if host is not None and host == decision["source_host"]:
+            return
         hop = policy.decide(url, host_region=params.get("host_region"), boundary=decision["boundary"])
         if not hop["allowed"]:
-            raise SourceError(f"data boundary: {redact(params['src'])} redirected to {hop['src']}: {hop['reason']}; the redirect was not followed")
+            raise BoundaryError(
+                f"data boundary: {redact(params['src'])} was sent on to {hop['src']}: {hop['reason']}; the request was not made", dict(hop, hop=True)
+            )
 
     if hasattr(source, "redirect_guard"):
         source.redirect_guard = redirect_guard
-    facts["decision"] = {k: decision[k] for k in ("boundary", "classification", "host_region", "source_region", "rule", "policy_sha256")}
+    keys = ("src", "boundary", "classification", "host_region", "source_host", "source_region", "rule", "policy_sha256")
+    facts["decision"] = {k: decision[k] for k in keys}
     return facts
 
 

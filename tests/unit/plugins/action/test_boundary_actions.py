@@ -116,7 +116,7 @@ def test_decisions_are_made_logged_and_enforced(tmp_path):
     assert [r["verdict"] for r in records] == ["allow", "deny", "deny", "deny"]
     first = records[0]
     assert first["host"] == "node1" and first["flow"]["kind"] == "data_boundary"
-    assert first["flow"]["src"] == "http://localhost:8080/m/"
+    assert first["flow"]["src"] == "http://localhost:8080/m"
     assert first["policy"] == {"sha256": hashlib.sha256(POLICY.encode()).hexdigest(), "file": str(tmp_path / "files" / "boundary-policy.yml")}
     assert first["rules"]["endpoint"] == {"index": 0, "match": "localhost"}
     assert first["task"] == "An in-region mirror, with credentials in the URI"

@@ -97,6 +97,12 @@ FLOWS = [
     ("data-rule-dotdot", "https://models.eu.example.com/a/../restricted/x", "fr-par-1", {}, "deny", "de", None, "boundary 'de'"),
     ("data-rule-path", "/data//restricted/./x", "fr-par-1", {}, "deny", "de", None, "boundary 'de'"),
     ("data-rule-file-uri", "file:///data/restricted/x", "fr-par-1", {}, "deny", "de", None, "boundary 'de'"),
+    ("data-rule-without-trailing-slash", "https://models.eu.example.com/restricted", "fr-par-1", {}, "deny", "de", None, "boundary 'de'"),
+    ("data-rule-dot-at-the-end", "https://models.eu.example.com/restricted/.", "fr-par-1", {}, "deny", "de", None, "boundary 'de'"),
+    ("data-rule-directory-itself", "/data/restricted", "fr-par-1", {}, "deny", "de", None, "boundary 'de'"),
+    ("data-rule-fullwidth-host", "https://\uff4dodels.eu.example.com/restricted/x", "fr-par-1", {}, "deny", "de", None, "boundary 'de'"),
+    ("data-rule-hub-case", "hf://ACME/secret-model", "fr-par-1", {}, "deny", "de", None, "boundary 'de'"),
+    ("ipv4-mapped-literal", "http://[::ffff:10.20.0.5]/m/", "de-fra-1", {}, "allow", "eu", "de-fra-1", ""),
     # Paths: a leading '//', a '#' in a plain path, a directory rule without a glob.
     ("file-four-slashes", "file:////mnt/nfs-us/llama", "eu-west-1", {}, "deny", "eu", "us-east-1", ""),
     ("file-hash-in-path", "/srv/#/../../mnt/nfs-us/llama", "eu-west-1", {}, "deny", "eu", "us-east-1", ""),

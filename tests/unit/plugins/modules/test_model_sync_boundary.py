@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.horizon.ai_platform.plugins.module_utils import _model_sources
 from ansible_collections.horizon.ai_platform.plugins.modules import model_sync
 from ansible_collections.horizon.ai_platform.tests.servers.http_mirror import serve
+from ansible_collections.horizon.ai_platform.tests.servers.s3 import moto_s3
+from ansible_collections.horizon.ai_platform.tests.unit.plugins.model_samples import sha256sums
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.modules.module_runner import run_module
 
 # localhost is named first, in us-east-1, so that it is a host outside the boundary even though its
@@ -54,8 +57,9 @@ def test_a_redirect_out_of_the_boundary_is_not_followed(capsys, source, store, f
         with serve(source, redirect=outside) as mirror:
             result, failed = sync(capsys, src=mirror.url, dest=str(store))
     assert failed
-    assert f"redirected to {outside}" in result["msg"] and "localhost is in region 'us-east-1'" in result["msg"]
-    assert "the redirect was not followed" in result["msg"]
+    assert f"was sent on to {outside.rstrip('/')}/" in result["msg"] and "localhost is in region 'us-east-1'" in result["msg"]
+    assert "the request was not made" in result["msg"]
+    assert result["boundary"]["hop"] and result["boundary"]["rule"]["data"] == {"inherited": "eu"}
     assert cdn.requests == []
     assert not (store / "m" / "current").exists()
 
@@ -83,3 +87,45 @@ def test_the_hub_the_node_really_uses_is_checked(capsys, store, monkeypatch):
     assert failed
     assert "localhost is in region 'us-east-1'" in result["msg"] and result["msg"].endswith("nothing was transferred")
     assert result["boundary"]["source_host"] == "localhost" and result["boundary"]["verdict"] == "deny"
+
+
+@pytest.fixture(scope="module")
+def s3server(tmp_path_factory):
+    # Without signature checks: moto mis-checks listings of a prefix (see tests/servers/s3.py).
+    with moto_s3(log=str(tmp_path_factory.mktemp("moto") / "moto.log"), auth=False) as server:
+        client = server.client()
+        client.create_bucket(Bucket="models")
+        for path, content in {"config.json": b"{}\n", "w.safetensors": b"x" * 4096}.items():
+            client.put_object(Bucket="models", Key=f"m/{path}", Body=content)
+        client.put_object(Bucket="models", Key="m/SHA256SUMS", Body=sha256sums({"config.json": b"{}\n", "w.safetensors": b"x" * 4096}).encode())
+        yield server
+
+
+def s3args(server, store, **extra):
+    return dict(
+        src="s3://models/m",
+        dest=str(store),
+        endpoint_url=server.url,
+        region=server.region,
+        access_key=server.access_key,
+        secret_key=server.secret_key,
+        **extra,
+    )
+
+
+def test_s3_requests_to_the_checked_endpoint_go_through(capsys, s3server, store):
+    result, failed = sync(capsys, **s3args(s3server, store))
+    assert not failed, result
+    assert result["boundary"]["source_host"] == "127.0.0.1" and result["transferred_bytes"] > 0
+
+
+def test_every_s3_request_goes_where_the_policy_was_asked(capsys, s3server, store, monkeypatch):
+    """Where boto3 sends a request elsewhere than the endpoint the check placed (botocore following a
+    bucket to its real region, an endpoint from a config file), that request is checked before it is sent."""
+    # The check is told the source is at [::1], inside; boto3 sends to 127.0.0.1, outside.
+    monkeypatch.setattr(_model_sources.S3Source, "boundary_endpoint", lambda self: ("http://[::1]:9", None))
+    policy = dict(POLICY, endpoints=[{"match": "::1/128", "region": "eu-west-1"}, {"match": "127.0.0.0/8", "region": "us-east-1"}])
+    result, failed = sync(capsys, boundary_policy=policy, **s3args(s3server, store))
+    assert failed
+    assert "s3://models/m was sent on to http://127.0.0.1:" in result["msg"] and "'us-east-1'" in result["msg"]
+    assert result["boundary"]["hop"] and not store.joinpath("m", "current").exists()
