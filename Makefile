@@ -77,6 +77,7 @@ molecule: images
 
 demo-test: demo
 	python tests/demo/check_report.py demo/output/report
+	python tests/demo/check_boundary.py demo/output/boundary
 
 test: lint sanity unit browser compat molecule demo-test
 	@echo "make test: all layers passed"

@@ -4,7 +4,8 @@
 #   2. start one systemd test host per machine (podman), the tree mounted at /srv/recorded
 #   3. run playbooks/fleet_inventory.yml against them: facts, then JSON/CSV/HTML report
 #   4. group the fleet with the horizon.ai_platform.fleet inventory plugin
-#   5. remove the test hosts (HORIZON_DEMO_KEEP=1 keeps them)
+#   5. check the fleet's data flows against demo/boundary-policy.yml (playbooks/boundary_audit.yml)
+#   6. remove the test hosts (HORIZON_DEMO_KEEP=1 keeps them)
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -49,5 +50,12 @@ report_path: report/fleet-report.json
 YAML
 ansible-inventory -i "$out/demo.fleet.yml" --graph
 
-say "Done. The fleet report:"
-printf '   %s\n' "$out/report/fleet-report.html" "$out/report/fleet-report.json" "$out/report/fleet-report.csv"
+say "Checking the fleet's data flows against demo/boundary-policy.yml (playbooks/boundary_audit.yml)"
+HORIZON_BOUNDARY_AUDIT_LOG="$out/boundary/audit.jsonl" \
+    ansible-playbook -i "$root/demo/inventory.yml" "$root/playbooks/boundary_audit.yml" \
+    -e "horizon_boundary_policy=$root/demo/boundary-policy.yml" -e "@$root/demo/boundary-flows.yml" \
+    -e "horizon_boundary_report_dir=$out/boundary" -e horizon_boundary_fail_on_denied=false
+
+say "Done. The fleet report and the data-boundary audit:"
+printf '   %s\n' "$out/report/fleet-report.html" "$out/report/fleet-report.json" "$out/report/fleet-report.csv" \
+    "$out/boundary/boundary-audit.html" "$out/boundary/boundary-audit.json" "$out/boundary/audit.jsonl"

@@ -78,7 +78,7 @@ def _e(value):
 _STYLE = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem; color: #1b1f24; }
 h1 { font-size: 1.5rem; margin: 0 0 .25rem; } h2 { font-size: 1.1rem; margin: 1.75rem 0 .5rem; }
-.meta { color: #57606a; margin: 0 0 1rem; } code { font: 12px ui-monospace, monospace; word-break: break-all; }
+.meta { color: #57606a; margin: 0 0 1rem; } code { font: 12px ui-monospace, monospace; overflow-wrap: anywhere; }
 .cards { display: flex; gap: 1rem; flex-wrap: wrap; } .card { border: 1px solid #d0d7de; border-radius: 6px; padding: .6rem 1rem; min-width: 8rem; }
 .card b { display: block; font-size: 1.4rem; } table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #d8dee4; vertical-align: top; }
