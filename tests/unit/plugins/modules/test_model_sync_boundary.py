@@ -10,8 +10,8 @@ from ansible_collections.horizon.ai_platform.plugins.module_utils import _model_
 from ansible_collections.horizon.ai_platform.plugins.modules import model_sync
 from ansible_collections.horizon.ai_platform.tests.servers.http_mirror import serve
 from ansible_collections.horizon.ai_platform.tests.servers.s3 import moto_s3
-from ansible_collections.horizon.ai_platform.tests.unit.plugins.model_samples import sha256sums
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.modules.module_runner import run_module
+from ansible_collections.horizon.ai_platform.tests.unit.plugins.modules.test_model_sync import s3args, upload
 
 # localhost is named first, in us-east-1, so that it is a host outside the boundary even though its
 # address, 127.0.0.1, is inside: what a CDN name in another region looks like to the policy.
@@ -93,28 +93,12 @@ def test_the_hub_the_node_really_uses_is_checked(capsys, store, monkeypatch):
 def s3server(tmp_path_factory):
     # Without signature checks: moto mis-checks listings of a prefix (see tests/servers/s3.py).
     with moto_s3(log=str(tmp_path_factory.mktemp("moto") / "moto.log"), auth=False) as server:
-        client = server.client()
-        client.create_bucket(Bucket="models")
-        for path, content in {"config.json": b"{}\n", "w.safetensors": b"x" * 4096}.items():
-            client.put_object(Bucket="models", Key=f"m/{path}", Body=content)
-        client.put_object(Bucket="models", Key="m/SHA256SUMS", Body=sha256sums({"config.json": b"{}\n", "w.safetensors": b"x" * 4096}).encode())
+        upload(server, "models", "m", {"config.json": b"{}\n", "w.safetensors": b"x" * 4096})
         yield server
 
 
-def s3args(server, store, **extra):
-    return dict(
-        src="s3://models/m",
-        dest=str(store),
-        endpoint_url=server.url,
-        region=server.region,
-        access_key=server.access_key,
-        secret_key=server.secret_key,
-        **extra,
-    )
-
-
 def test_s3_requests_to_the_checked_endpoint_go_through(capsys, s3server, store):
-    result, failed = sync(capsys, **s3args(s3server, store))
+    result, failed = sync(capsys, **s3args(s3server, "models", "m", store))
     assert not failed, result
     assert result["boundary"]["source_host"] == "127.0.0.1" and result["transferred_bytes"] > 0
 
@@ -125,7 +109,7 @@ def test_every_s3_request_goes_where_the_policy_was_asked(capsys, s3server, stor
     # The check is told the source is at [::1], inside; boto3 sends to 127.0.0.1, outside.
     monkeypatch.setattr(_model_sources.S3Source, "boundary_endpoint", lambda self: ("http://[::1]:9", None))
     policy = dict(POLICY, endpoints=[{"match": "::1/128", "region": "eu-west-1"}, {"match": "127.0.0.0/8", "region": "us-east-1"}])
-    result, failed = sync(capsys, boundary_policy=policy, **s3args(s3server, store))
+    result, failed = sync(capsys, **dict(s3args(s3server, "models", "m", store), boundary_policy=policy))
     assert failed
     assert "s3://models/m was sent on to http://127.0.0.1:" in result["msg"] and "'us-east-1'" in result["msg"]
     assert result["boundary"]["hop"] and not store.joinpath("m", "current").exists()
