@@ -3,7 +3,7 @@
 
 """The data-boundary audit page in a real browser (Debian's headless Chromium): hostile values stay text.
 
-Run: PYTHONPATH=.cache/collections .venv/bin/pytest tests/browser (see test_fleet_report_page.py for Chromium).
+Run: PYTHONPATH=.cache/collections .venv/bin/pytest tests/browser (see tests/browser/chromium.py for Chromium).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 
 from ansible_collections.horizon.ai_platform.plugins.module_utils import _boundary_report
 from ansible_collections.horizon.ai_platform.plugins.module_utils._boundary import Policy
-from ansible_collections.horizon.ai_platform.tests.browser.test_fleet_report_page import Dom, browser, chromium  # noqa: F401 - browser: the fixture
+from ansible_collections.horizon.ai_platform.tests.browser.chromium import Dom, chromium
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.boundary_samples import policy_data, resolver
 
 HOSTILE = "<img src=x onerror=alert(1)><script>document.title='owned'</script>"

@@ -14,95 +14,14 @@ import os
 import re
 import shutil
 import struct
-import subprocess
-from html.parser import HTMLParser
 
 import pytest
 
 from ansible_collections.horizon.ai_platform.plugins.module_utils import _fleet
+from ansible_collections.horizon.ai_platform.tests.browser.chromium import Dom, chromium
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.fleet_samples import HOSTILE_HOST, HOSTILE_MODEL, hostile_fleet
 
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-REQUIRE_BROWSER = os.environ.get("HORIZON_REQUIRE_BROWSER", "").strip().lower() not in ("", "0", "false", "no")
 TITLE = "Accelerator fleet report"
-
-
-def _missing_chromium():
-    """Why Chromium cannot be run, or None when it can."""
-    if not CHROMIUM:
-        return "Chromium is not installed: no $CHROMIUM, no chromium or chromium-browser on PATH (apt-get install -y chromium)"
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        return "Chromium %s is not an executable file" % CHROMIUM
-    return None
-
-
-@pytest.fixture
-def browser():
-    """For the tests that run Chromium: skip without it, or fail when HORIZON_REQUIRE_BROWSER says the browser tests must run."""
-    problem = _missing_chromium()
-    if problem and REQUIRE_BROWSER:
-        pytest.fail("HORIZON_REQUIRE_BROWSER=%s, but %s" % (os.environ["HORIZON_REQUIRE_BROWSER"], problem), pytrace=False)
-    if problem:
-        pytest.skip(problem)
-
-
-def chromium(tmp_path, *args):
-    """Run headless Chromium with a fresh profile and no background network traffic; return stdout."""
-    profile = tmp_path / ("profile-%d" % len(list(tmp_path.glob("profile-*"))))
-    argv = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--host-resolver-rules=MAP * ~NOTFOUND",
-        "--user-data-dir=%s" % profile,
-        *args,
-    ]
-    proc = subprocess.run(argv, capture_output=True, timeout=120, check=False)
-    assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-2000:]
-    return proc.stdout.decode("utf-8")
-
-
-_VOID = frozenset(("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"))
-
-
-class Dom(HTMLParser):
-    """Elements of a dumped DOM: (tag, attributes) in document order, the text under each data-testid, and the page title."""
-
-    def __init__(self, markup):
-        super().__init__()
-        self.elements, self.text_by_testid, self.title = [], {}, ""
-        self._open, self._in_title = [], False
-        self.feed(markup)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        self.elements.append((tag, attrs))
-        self._in_title = tag == "title" and any(t == "head" for t, _testid in self._open)
-        if tag not in _VOID:
-            self._open.append((tag, attrs.get("data-testid")))
-
-    def handle_endtag(self, tag):
-        while self._open:
-            if self._open.pop()[0] == tag:
-                break
-        self._in_title = False
-
-    def handle_data(self, data):
-        if self._in_title:
-            self.title += data
-        for _tag, testid in self._open:
-            if testid:
-                self.text_by_testid.setdefault(testid, []).append(data)
-
-    def with_testid(self, testid):
-        return [attrs for _tag, attrs in self.elements if attrs.get("data-testid") == testid]
 
 
 @pytest.fixture(scope="module")
