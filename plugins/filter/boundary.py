@@ -13,7 +13,8 @@ import os
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.horizon.ai_platform.plugins.module_utils._boundary import PolicyError, node_affinity, policy_digest, redact, resolve_host
+from ansible_collections.horizon.ai_platform.plugins.module_utils._boundary import PolicyError, node_affinity, policy_digest, resolve_host
+from ansible_collections.horizon.ai_platform.plugins.module_utils._uri import redact
 from ansible_collections.horizon.ai_platform.plugins.plugin_utils._boundary_policy import PolicyLoadError, load_policy
 
 _LOADED = {}

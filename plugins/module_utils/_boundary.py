@@ -21,6 +21,8 @@ import re
 import socket
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from ansible_collections.horizon.ai_platform.plugins.module_utils._uri import redact
+
 POLICY_VERSION = 1
 HF_DEFAULT_HOST = "huggingface.co"
 SCHEMES = ("file", "http", "https", "s3", "hf", "oci")
@@ -68,26 +70,6 @@ def ip_literal(host):
     if addr.version == 6 and addr.ipv4_mapped is not None:
         return addr.ipv4_mapped
     return addr
-
-
-def redact(uri):
-    """``uri`` without user name, password or query string: safe to print, log and match."""
-    try:
-        parts = urlsplit(uri)
-    except ValueError:  # e.g. an IPv4 address in brackets
-        return "<an invalid URI>"
-    if not parts.netloc and (not parts.scheme or parts.scheme == "file"):
-        return uri
-    netloc = parts.hostname or ""
-    if ":" in netloc:
-        netloc = f"[{netloc}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if port:
-        netloc += f":{port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def _valid_hostname(host):
@@ -573,10 +555,11 @@ class Policy:
         if not addresses:
             return d.deny(f"host {flow.host} resolves to no address; an unresolvable source is denied")
         d["addresses"] = [str(a) for a in addresses]
-        regions = []
+        regions, unmapped = [], []
         for addr in addresses:
             hit = self.endpoint_for_address(addr)
             if hit is None:
+                unmapped.append(str(addr))
                 continue
             d["rule"].setdefault("addresses", []).append({"address": str(addr), "index": hit["index"], "match": hit["match"], "region": hit["region"]})
             if hit["region"] not in inside:
@@ -586,7 +569,6 @@ class Policy:
                 )
             regions.append(hit["region"])
         if named is None:
-            unmapped = [str(a) for a in addresses if self.endpoint_for_address(a) is None]
             if unmapped:
                 return d.deny(f"no endpoint rule gives a region for host {flow.host} or its address{'es' if len(unmapped) > 1 else ''} {', '.join(unmapped)}")
             d["source_region"] = ",".join(dict.fromkeys(regions))

@@ -28,10 +28,8 @@ from collections.abc import Mapping
 from ansible_collections.horizon.ai_platform.plugins.module_utils import _accelerators
 from ansible_collections.horizon.ai_platform.plugins.module_utils._report_files import TIMESTAMP as _TIMESTAMP
 from ansible_collections.horizon.ai_platform.plugins.module_utils._report_files import (
-    embedded_generated_at,
     render_json,
     utc_now_iso,
-    with_generated_at,
 )
 
 SCHEMA = "horizon.ai_platform/fleet-report/v1"
@@ -755,9 +753,3 @@ def render(report, fmt, title=DEFAULT_TITLE):
     if fmt not in RENDERERS:
         raise ValueError("unknown report format %r, expected one of %s" % (fmt, ", ".join(FORMATS)))
     return RENDERERS[fmt](report, title=title)
-
-
-def same_apart_from_timestamp(report, fmt, existing, title=DEFAULT_TITLE):
-    """Whether ``existing`` (text of a previously written file) renders the same ``report`` bar ``generated_at``."""
-    stamp = embedded_generated_at(fmt, existing) or report["generated_at"]
-    return render(with_generated_at(report, stamp), fmt, title) == existing

@@ -16,6 +16,8 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from ansible_collections.horizon.ai_platform.plugins.module_utils._uri import redact
+
 # model_sync options that describe how to reach a source (credentials, endpoints, TLS).
 SOURCE_OPTIONS = (
     "endpoint_url",
@@ -47,17 +49,8 @@ def _scheme(uri, what):
         raise ValueError(f"{what} must be a URI string, got {uri!r}")
     scheme = urlsplit(uri).scheme.lower()
     if scheme not in SCHEMES:
-        raise ValueError(f"{what} {_public(uri)!r} has no supported scheme: use one of {', '.join(s + '://' for s in SCHEMES)}")
+        raise ValueError(f"{what} {redact(uri)!r} has no supported scheme: use one of {', '.join(s + '://' for s in SCHEMES)}")
     return scheme
-
-
-def _public(uri):
-    """``uri`` without user name, password or query string, safe for a message."""
-    parts = urlsplit(uri)
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    return f"{parts.scheme}://{host}{parts.path}"
 
 
 def _options(value, what):
@@ -115,7 +108,7 @@ def check_mirrors(mirrors):
         scheme = _scheme(url, f"{what}.url")
         if scheme not in MIRROR_SCHEMES:
             raise ValueError(
-                f"{what}.url {_public(url)!r}: a mirror must be a tree of one directory per model, reached over"
+                f"{what}.url {redact(url)!r}: a mirror must be a tree of one directory per model, reached over"
                 f" {', '.join(s + '://' for s in MIRROR_SCHEMES)}; give the models an src of their own for {scheme}:// sources"
             )
         checked[str(region)] = (url, _options({k: v for k, v in mirror.items() if k != "url"}, what))
@@ -176,7 +169,7 @@ def plan(models, mode="node", region=None, mirrors=None, upstream_fallback=False
                 where = f"model_cache_mirrors has no mirror for region {region!r} (mirrors exist for: {known})"
             hint = "set model_cache_upstream_fallback to pull it from its upstream" if model.get("upstream") else "give it an upstream or an src"
             raise ValueError(f"no source for model {name!r}: {where}, and the model has no src of its own; add a mirror for the region, or {hint}")
-        entry["source"] = _public(entry["src"])
+        entry["source"] = redact(entry["src"])
         entry["scheme"] = urlsplit(entry["src"]).scheme.lower()
         entries.append(entry)
     return entries

@@ -38,6 +38,7 @@ from ansible_collections.horizon.ai_platform.plugins.module_utils._model_store i
     parse_sha256sums,
     safe_relpath,
 )
+from ansible_collections.horizon.ai_platform.plugins.module_utils._uri import redact
 
 SCHEMES = ("file", "http", "https", "s3", "hf", "oci")
 
@@ -68,15 +69,6 @@ class Listing:
         self.revision = revision
         self.info = info or {}
         self.skipped = skipped or []
-
-
-def redact(uri):
-    """``uri`` without user name, password or query string, safe to print and store."""
-    parts = urlsplit(uri)
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def scheme_of(uri):
@@ -426,10 +418,10 @@ class HttpTransport:
                 location = exc.headers.get("Location") if exc.headers else None
                 if exc.code in (301, 302, 303, 307, 308) and location:
                     target = urljoin(url, location)
-                    scheme = urlsplit(target).scheme.lower()
-                    if scheme not in ("http", "https"):
-                        raise SourceError(f"{method} {redact(url)} redirected to a {scheme}: URL; only HTTP(S) redirects are followed") from None
-                    if self.redirect_guard is not None and urlsplit(target).netloc != urlsplit(url).netloc:
+                    parts = urlsplit(target)
+                    if parts.scheme.lower() not in ("http", "https"):
+                        raise SourceError(f"{method} {redact(url)} redirected to a {parts.scheme.lower()}: URL; only HTTP(S) redirects are followed") from None
+                    if self.redirect_guard is not None and parts.netloc != urlsplit(url).netloc:
                         self.redirect_guard(target)
                     url = target
                     continue

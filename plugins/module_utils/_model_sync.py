@@ -18,7 +18,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from urllib.parse import urlsplit
 
-from ansible_collections.horizon.ai_platform.plugins.module_utils._model_sources import match_patterns, redact
+from ansible_collections.horizon.ai_platform.plugins.module_utils._model_sources import match_patterns
 from ansible_collections.horizon.ai_platform.plugins.module_utils._model_store import (
     CHUNK,
     PROGRESS,
@@ -39,6 +39,7 @@ from ansible_collections.horizon.ai_platform.plugins.module_utils._model_store i
     prune_victims,
     source_stat,
 )
+from ansible_collections.horizon.ai_platform.plugins.module_utils._uri import redact
 
 # A file with at least this many bytes still to transfer is hashed in a thread of its own while
 # it is received and written: its transfer then runs at the speed of the slower of the two, not of

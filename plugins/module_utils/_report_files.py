@@ -213,6 +213,12 @@ def _remove_dirs(created):
             return
 
 
+def renders_the_same(render, fmt, existing, stamp):
+    """Whether ``existing`` (a file's text) is what ``render(fmt, stamp)`` gives at the time the file
+    records (``stamp`` where it records none): such a file differs at most by its generation time."""
+    return render(fmt, embedded_generated_at(fmt, existing) or stamp) == existing
+
+
 def write_reports(module, dest, basename, formats, known_formats, render, stamp, summary_formats=("html",)):
     """Write ``<dest>/<basename>.<fmt>`` for each of ``formats``; return the module's result keys.
 
@@ -236,7 +242,7 @@ def write_reports(module, dest, basename, formats, known_formats, render, stamp,
         paths[fmt] = path
         before = _read(module, path)
         existing = before.decode("utf-8", errors="replace") if before is not None else None
-        if existing is not None and render(fmt, embedded_generated_at(fmt, existing) or stamp) == existing:
+        if existing is not None and renders_the_same(render, fmt, existing, stamp):
             after = before
         else:
             after = render(fmt, stamp).encode("utf-8")

@@ -395,11 +395,11 @@ from ansible_collections.horizon.ai_platform.plugins.module_utils._model_sources
     FileSource,
     HttpSource,
     S3Source,
-    redact,
     scheme_of,
 )
 from ansible_collections.horizon.ai_platform.plugins.module_utils._model_store import StoreError
 from ansible_collections.horizon.ai_platform.plugins.module_utils._model_sync import BoundaryError, sync
+from ansible_collections.horizon.ai_platform.plugins.module_utils._uri import redact
 
 
 def import_libraries(module, names, package, scheme):

@@ -294,7 +294,7 @@ class BoundaryGate:
             decision.update(allowed=False, verdict="deny", msg=f"data boundary: cannot write the audit log {self.audit_log}: {exc.strerror or exc}")
 
     def _denied(self, flow, reason):
-        from ansible_collections.horizon.ai_platform.plugins.module_utils._boundary import redact  # noqa: PLC0415
+        from ansible_collections.horizon.ai_platform.plugins.module_utils._uri import redact  # noqa: PLC0415
 
         src = redact(str(flow.get("src", "")))
         digest = None

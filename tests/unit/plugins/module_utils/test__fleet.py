@@ -12,6 +12,7 @@ from collections import OrderedDict
 import pytest
 
 from ansible_collections.horizon.ai_platform.plugins.module_utils import _fleet
+from ansible_collections.horizon.ai_platform.plugins.module_utils._report_files import embedded_generated_at, renders_the_same, with_generated_at
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.fleet_samples import (
     HOSTILE_HOST,
     HOSTILE_MODEL,
@@ -380,12 +381,20 @@ def test_render_rejects_unknown_format(report):
 
 @pytest.mark.parametrize("fmt", _fleet.FORMATS)
 def test_same_apart_from_timestamp(report, fmt):
+    """The rule write_reports applies: a file that renders the same at the time it records is unchanged."""
+
+    def unchanged(report, existing, title):
+        def render(f, stamp):
+            return _fleet.render(with_generated_at(report, stamp), f, title)
+
+        return renders_the_same(render, fmt, existing, report["generated_at"])
+
     old = _fleet.render(report, fmt, "T")
-    newer = _fleet.with_generated_at(report, "2027-02-01T00:00:00Z")
-    assert _fleet.same_apart_from_timestamp(newer, fmt, old, "T")
-    assert not _fleet.same_apart_from_timestamp(newer, fmt, old.replace("gpu-h100-01", "gpu-h100-99"), "T")
+    newer = with_generated_at(report, "2027-02-01T00:00:00Z")
+    assert unchanged(newer, old, "T")
+    assert not unchanged(newer, old.replace("gpu-h100-01", "gpu-h100-99"), "T")
     if fmt == "html":
-        assert not _fleet.same_apart_from_timestamp(newer, fmt, old, "Other title")
+        assert not unchanged(newer, old, "Other title")
 
 
 @pytest.mark.parametrize(
@@ -393,4 +402,4 @@ def test_same_apart_from_timestamp(report, fmt):
     [("json", '{"generated_at": "%s"}' % STAMP, STAMP), ("json", "not json", None), ("json", "[]", None), ("csv", "a,b", None), ("html", "<html>", None)],
 )
 def test_embedded_generated_at(fmt, text, stamp):
-    assert _fleet.embedded_generated_at(fmt, text) == stamp
+    assert embedded_generated_at(fmt, text) == stamp
