@@ -72,7 +72,10 @@ class Listing:
 
 
 def scheme_of(uri):
-    scheme = urlsplit(uri).scheme.lower()
+    try:
+        scheme = urlsplit(uri).scheme.lower()
+    except ValueError as exc:  # e.g. an IPv4 address in brackets
+        raise SourceError(f"source {redact(uri)} is not a valid URI ({exc})") from None
     if scheme not in SCHEMES:
         raise SourceError(f"unsupported source {redact(uri)!r}: src must start with one of {', '.join(s + '://' for s in SCHEMES)}")
     return scheme

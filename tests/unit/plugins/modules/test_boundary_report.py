@@ -54,3 +54,11 @@ def test_bad_input_is_a_clear_error(capsys, tmp_path):
     result, failed = report(capsys, tmp_path, basename="../x")
     assert failed and "basename must be a plain file name" in result["msg"]
     assert not (tmp_path / "report").exists()
+
+
+def test_formats_title_and_policy_are_as_asked(capsys, tmp_path):
+    result, failed = report(capsys, tmp_path, formats=["html"], title="EU audit <Q4>", basename="q4", policy_sha256="ab" * 32, policy_file="/srv/p.yml")
+    assert not failed and sorted(p.name for p in (tmp_path / "report").iterdir()) == ["q4.html"]
+    page = (tmp_path / "report" / "q4.html").read_text()
+    assert "<title>EU audit &lt;Q4&gt;</title>" in page and "ab" * 32 in page and "/srv/p.yml" in page
+    assert result["paths"] == {"html": str(tmp_path / "report" / "q4.html")}

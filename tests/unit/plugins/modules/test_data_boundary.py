@@ -86,3 +86,20 @@ def test_the_nodes_hf_endpoint_is_the_hubs_host(capsys, monkeypatch):
     monkeypatch.setenv("HF_ENDPOINT", "https://hub.us.invalid")
     result, failed = decide(capsys, policy=policy, src="hf://org/model", resolve=False)
     assert failed and result["source_host"] == "hub.us.invalid" and "us-east-1" in result["reason"]
+
+
+def test_endpoint_and_region_place_hub_and_s3_sources(capsys):
+    policy = dict(
+        POLICY,
+        endpoints=[
+            {"match": "hub.eu.invalid", "region": "eu-west-1"},
+            {"match": "*.s3.eu-west-1.amazonaws.com", "region": "eu-west-1"},
+            {"match": "*.s3.us-east-1.amazonaws.com", "region": "us-east-1"},
+        ],
+    )
+    result, failed = decide(capsys, policy=policy, src="hf://org/model", endpoint_url="https://hub.eu.invalid", resolve=False)
+    assert not failed and result["source_host"] == "hub.eu.invalid"
+    result, failed = decide(capsys, policy=policy, src="s3://models/llama", region="eu-west-1", resolve=False)
+    assert not failed and result["source_host"] == "models.s3.eu-west-1.amazonaws.com"
+    result, failed = decide(capsys, policy=policy, src="s3://models/llama", region="us-east-1", resolve=False)
+    assert failed and "us-east-1" in result["reason"]

@@ -562,6 +562,7 @@ def test_out_of_range_numbers_are_refused(capsys, mirror, store, option, value):
     ("src", "message"),
     [
         ("ftp://mirror/m/", "unsupported source"),
+        ("http://[1.2.3.4]/m/", "source <an invalid URI> is not a valid URI (An IPv4 address cannot be in brackets)"),
         ("oci://registry/Models/M:1", "not a valid repository name"),
         ("oci://registry/m@sha1:abc", "not a sha256 digest"),
         ("oci://registry/m:bad/tag", "not a valid"),
