@@ -19,7 +19,11 @@ class ActionModule(ActionBase):
         args = dict(self._task.args)
         gate = BoundaryGate(self, task_vars, args.pop("policy", None), args.pop("audit_log", None))
         fail = args.pop("fail_on_violation", True)
-        decision = gate.check(args, flow_kind="data_boundary")
+        repository = gate.boolean(args.pop("repository", False), "repository")
+        if repository and gate.policy is not None and not gate.policy.enforce_repositories:
+            decision = gate.not_enforced(args, "repository")
+        else:
+            decision = gate.check(args, flow_kind="repository" if repository else "data_boundary")
         result.update(decision)
         if not decision.get("allowed") and gate.boolean(fail, "fail_on_violation"):
             result["failed"] = True

@@ -307,6 +307,10 @@ def jetson_device(reader, tegra_release_path):
     }
 
 
+# NVSwitch chips of HGX/DGX baseboards are NVIDIA functions of class "bridge, other" (0680): the
+# recorded HGX H100 shows four (10de:22a3, driver nvidia-nvswitch), the Azure ND A100 v4 six.
+NVSWITCH_CLASS = "0680"
+
 _TEGRA_RELEASE_RE = re.compile(r"#\s*R(\d+)\s*\(release\),\s*REVISION:\s*([0-9.]+)(.*)")
 
 
@@ -501,6 +505,7 @@ def gather(sysfs_root="/sys", procfs_root="/proc", tegra_release_path="/etc/nv_t
     facts = {
         "devices": devices,
         "other_displays": displays,
+        "nvswitch_count": sum(1 for function in functions if function["vendor_id"] == "10de" and function["class"][:4] == NVSWITCH_CLASS),
         "cpu": {key: cpu[key] for key in ("model", "sockets", "cores", "threads", "architecture", "flags")},
         "secure_boot": secure_boot_state(reader),
         "kernel": kernel_release(reader, live),

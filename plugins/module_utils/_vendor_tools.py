@@ -137,6 +137,8 @@ def parse_nvidia_smi_xml(text):
             "persistence_mode": (_text(gpu, "persistence_mode") or "").lower() or None,
             "health": "degraded" if reasons else "ok",
             "health_reasons": reasons,
+            # pci_device_id is DDDDVVVV: the device ID the tool sees, kept apart from the scan's.
+            "reported_device_id": ((_text(gpu, "pci/pci_device_id") or "")[:4].lower() or None),
         }
     return node, devices
 
@@ -403,11 +405,21 @@ TOOLS = (
 
 def _merge(device, fields):
     for key, value in fields.items():
+        if key.startswith("reported_"):
+            continue
         if value is None and device.get(key) is not None:
             continue
         device[key] = value
     if device.get("model") is None and fields.get("product_name"):
         device["model"] = fields["product_name"]
+
+
+def _seen(address, fields):
+    """What a tool reported of one device, kept in the facts so that a role can compare it with the PCI scan."""
+    seen = {"pci_address": address, "product_name": fields.get("product_name")}
+    if fields.get("reported_device_id"):
+        seen["device_id"] = fields["reported_device_id"]
+    return seen
 
 
 def enrich(facts, runner):
@@ -427,7 +439,7 @@ def enrich(facts, runner):
             continue
         for error in node.pop("detail_errors", ()):
             warnings.append("%s: %s" % (name, error))
-        facts["tools"][name] = dict(node, status="ok")
+        facts["tools"][name] = dict(node, status="ok", devices=[_seen(address, fields) for address, fields in sorted(reported.items())])
         done_vendors.add(vendor_id)
         for device in targets:
             fields = reported.pop(device["pci_address"], None)

@@ -219,6 +219,13 @@ ansible_facts:
               type: list
               elements: str
               returned: when nvidia-smi or hl-smi reported the device
+        nvswitch_count:
+          description:
+            - Number of NVSwitch chips (NVIDIA PCI functions of class C(0680), bridge) - an HGX or DGX baseboard,
+              which needs NVIDIA Fabric Manager. V(0) elsewhere.
+          type: int
+          returned: always
+          sample: 4
         other_displays:
           description:
             - Intel or AMD VGA controllers the catalog does not know (integrated graphics, most likely), with their
@@ -249,10 +256,19 @@ ansible_facts:
           returned: always
           sample: none
         tools:
-          description: The vendor tools that ran, each with its V(status) (V(ok) or V(failed)) and what it reported about the node.
+          description:
+            - The vendor tools that ran, each with its V(status) (V(ok) or V(failed)) and what it reported about the node.
+            - A tool that ran lists in C(devices) every device it reported, each with C(pci_address) and C(product_name),
+              including devices the PCI scan did not find, so that the tool's view can be compared with the scan's.
+            - A tool that failed gives its C(error).
           type: dict
           returned: always
-          sample: {nvidia-smi: {status: ok, driver_version: "550.54.14", cuda_version: "12.4"}}
+          sample:
+            nvidia-smi:
+              status: ok
+              driver_version: "550.54.14"
+              cuda_version: "12.4"
+              devices: [{pci_address: "0000:18:00.0", product_name: NVIDIA H100 80GB HBM3}]
         warnings:
           description: What could not be read or run, one message each.
           type: list

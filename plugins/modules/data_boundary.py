@@ -88,6 +88,13 @@ options:
       - Turning it off trusts the host name rules alone, which a name that points elsewhere defeats.
     type: bool
     default: true
+  repository:
+    description:
+      - The flow is a package or image repository that a role is about to configure (its O(src) is the repository's URL).
+      - Such flows are checked only when the policy sets C(enforce_repositories); otherwise they are allowed without a check,
+        and the audit log records that they were not enforced.
+    type: bool
+    default: false
   fail_on_violation:
     description:
       - Fail the task when the flow is denied. With V(false) the task succeeds and RV(allowed) says the verdict.
@@ -232,6 +239,7 @@ def argument_spec():
         region=dict(type="str"),
         resolve=dict(type="bool", default=True),
         fail_on_violation=dict(type="bool", default=True),
+        repository=dict(type="bool", default=False),
         audit_log=dict(type="path"),
     )
 

@@ -275,6 +275,26 @@ class BoundaryGate:
         self.log(decision, flow_kind)
         return decision
 
+    def not_enforced(self, args, flow_kind):
+        """A repository flow under a policy that does not enforce repositories: allowed unchecked, and logged so."""
+        from ansible_collections.horizon.ai_platform.plugins.module_utils._uri import redact  # noqa: PLC0415
+
+        decision = {
+            "allowed": True,
+            "verdict": "allow",
+            "reason": "the policy does not enforce repositories (enforce_repositories is false): not checked",
+            "src": redact(str(args.get("src", ""))),
+            "host_region": self.host_region(args),
+            "boundary": None,
+            "rule": {},
+            "policy_sha256": self.policy.sha256,
+            "audit_log": self.audit_log,
+            "policy_file": self.policy_file,
+            "enforced": False,
+        }
+        self.log(decision, flow_kind)
+        return decision
+
     def log(self, decision, flow_kind):
         """Append ``decision`` to the audit log; a decision that cannot be logged becomes a denial."""
         record = audit_record(

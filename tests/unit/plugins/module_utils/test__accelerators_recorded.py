@@ -18,6 +18,7 @@ import materialize  # noqa: E402
 # machine: (count, node class, vendors, driver loaded, models, NUMA nodes seen)
 EXPECTED = {
     "hgx-h100-8x": (8, "nvidia-hopper", ["nvidia"], True, {"H100 SXM5 80GB"}, {0, 1}),
+    "a100-sxm4-mig-1x": (1, "nvidia-ampere", ["nvidia"], True, {"A100 SXM4 80GB"}, {None}),
     "azure-a100-8x": (8, "nvidia-ampere", ["nvidia"], False, {"A100 SXM4 80GB"}, {None}),
     "qemu-a10": (1, "nvidia-ampere", ["nvidia"], False, {"A10"}, {None}),
     "mi300x-8x": (8, "amd-cdna3", ["amd"], False, {"Instinct MI300X"}, {None}),
@@ -33,6 +34,9 @@ EXPECTED = {
     "cpu-epyc-9754-zen4c": (0, "cpu", [], False, set(), set()),
     "cpu-graviton2": (0, "cpu", [], False, set(), set()),
 }
+
+# NVSwitch chips in the recordings (HGX and ND A100 v4 baseboards); every other machine has none.
+NVSWITCHES = {"hgx-h100-8x": 4, "azure-a100-8x": 6}
 
 # machines with a recorded /proc/cpuinfo: the CPU model and a flag it must report
 RECORDED_CPUS = {
@@ -64,6 +68,7 @@ def test_recorded_machine(tmp_path, name):
     assert {device["numa_node"] for device in facts["devices"]} == numa
     assert all(device["silicon_class"] == node_class for device in facts["devices"])
     assert not [w for w in facts["warnings"] if "not in the silicon catalog" in w]
+    assert facts["nvswitch_count"] == NVSWITCHES.get(name, 0)
     if name in RECORDED_CPUS:
         model, flag = RECORDED_CPUS[name]
         assert facts["cpu"]["model"] == model
@@ -81,3 +86,23 @@ def test_hgx_excludes_nvswitch_nics_and_bmc(tmp_path):
     assert len(by_id[("102b", "0536")]) == 1  # Matrox BMC VGA
     assert not any(acc.is_accelerator(f) for f in by_id[("10de", "22a3")] + by_id[("102b", "0536")])
     assert [f["driver"] for f in by_id[("10de", "2330")]] == ["nvidia"] * 8
+
+
+def test_nvidia_smi_xml_machine_matches_its_own_recording(tmp_path):
+    """A machine built from an nvidia-smi -q -x recording: the recorded tool sees exactly the scanned GPU."""
+    from ansible_collections.horizon.ai_platform.plugins.module_utils import _vendor_tools as tools  # noqa: PLC0415
+
+    root = tmp_path / "a100"
+    materialize.materialize(str(MACHINES / "a100-sxm4-mig-1x.yml"), str(root))
+    facts, _reader = acc.gather(str(root / "sys"), str(tmp_path / "no-proc"), str(root / "etc" / "nv_tegra_release"))
+    xml = (MACHINES.parent / "recorded" / "nvidia" / "nvidia-smi-q-x_a100-sxm4-80gb_mig-enabled_drv535.xml").read_text()
+    _node, reported = tools.parse_nvidia_smi_xml(xml)
+    assert [d["pci_address"] for d in facts["devices"]] == sorted(reported) == ["0000:01:00.0"]
+    assert facts["devices"][0]["driver"] == "nvidia"
+
+
+def test_nvidia_smi_xml_manifest_needs_the_class_source(tmp_path):
+    manifest = tmp_path / "bad.yml"
+    manifest.write_text("description: x\nnvidia_smi_xml: {path: nvidia/nvidia-smi-q-x_tesla-t4_drv515.xml, class: '0302'}\n")
+    with pytest.raises(materialize.MaterializeError, match="class_source"):
+        materialize.materialize(str(manifest), str(tmp_path / "out"))

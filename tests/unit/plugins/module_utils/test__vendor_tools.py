@@ -123,7 +123,12 @@ def test_enrich_nvidia_matches_by_address(recorded):
     assert device["partition_mode"] == "mig"
     assert device["model"] == "A100 SXM4 80GB"  # the catalog name stays; the tool's is product_name
     assert device["product_name"] == "NVIDIA A100-SXM4-80GB"
-    assert facts["tools"]["nvidia-smi"] == {"status": "ok", "driver_version": "535.54.03", "cuda_version": "12.2"}
+    assert facts["tools"]["nvidia-smi"] == {
+        "status": "ok",
+        "driver_version": "535.54.03",
+        "cuda_version": "12.2",
+        "devices": [{"pci_address": "0000:01:00.0", "product_name": "NVIDIA A100-SXM4-80GB", "device_id": "20b2"}],
+    }
     assert facts["warnings"] == []
 
 
@@ -175,10 +180,12 @@ def test_enrich_skips_absent_tools_and_other_vendors():
 
 
 def test_enrich_reports_devices_the_scan_missed(recorded):
+    """A device the tool reports and the scan missed is a warning, and stays in the tool's device list."""
     facts = _facts([_device("0000:99:00.0", "10de", "nvidia")])
     runner = RecordedRunner(["nvidia-smi"], {tools.NVIDIA_SMI_ARGV: (0, recorded("nvidia/nvidia-smi-q-x_tesla-t4_drv515.xml"), "")})
     tools.enrich(facts, runner)
     assert facts["warnings"] == ["nvidia-smi reports a device at 0000:00:1e.0 that the PCI scan did not find"]
+    assert facts["tools"]["nvidia-smi"]["devices"] == [{"pci_address": "0000:00:1e.0", "product_name": "Tesla T4", "device_id": "1eb8"}]
 
 
 MI300X_ADDRESSES = ["0000:26:00.0", "0000:46:00.0", "0000:65:00.0", "0000:85:00.0"]
@@ -281,7 +288,9 @@ def test_enrich_hl_smi_matches_by_bus_address(recorded):
     runner = RecordedRunner(["hl-smi"], {tools.HL_SMI_ARGV: (0, recorded(GAUDI2_TABLE), "")})
     tools.enrich(facts, runner)
     assert all(d["driver_version"] == "1.12.1-cb7a7bc" and d["product_name"] == "HL-225" and d["health"] == "ok" for d in facts["devices"])
-    assert facts["tools"]["hl-smi"] == {"status": "ok", "hl_smi_version": "hl-1.12.1-fw-46.0.5.0", "driver_version": "1.12.1-cb7a7bc"}
+    hl_smi = facts["tools"]["hl-smi"]
+    assert hl_smi.pop("devices") == [{"pci_address": address, "product_name": "HL-225"} for address in sorted(GAUDI2_ADDRESSES)]
+    assert hl_smi == {"status": "ok", "hl_smi_version": "hl-1.12.1-fw-46.0.5.0", "driver_version": "1.12.1-cb7a7bc"}
     assert facts["warnings"] == []
 
 
