@@ -277,13 +277,15 @@ class BoundaryGate:
 
     def not_enforced(self, args, flow_kind):
         """A repository flow under a policy that does not enforce repositories: allowed unchecked, and logged so."""
-        from ansible_collections.horizon.ai_platform.plugins.module_utils._uri import redact  # noqa: PLC0415
+        from ansible_collections.horizon.ai_platform.plugins.module_utils._boundary import Flow  # noqa: PLC0415
 
         decision = {
             "allowed": True,
             "verdict": "allow",
             "reason": "the policy does not enforce repositories (enforce_repositories is false): not checked",
-            "src": redact(str(args.get("src", ""))),
+            # The canonical spelling, as a decided flow has it.
+            "src": Flow(str(args.get("src", "")), name=args.get("name")).uri,
+            "name": args.get("name"),
             "host_region": self.host_region(args),
             "boundary": None,
             "rule": {},

@@ -234,3 +234,60 @@ def test_options_are_strict_and_paths_expand(tmp_path):
     assert rc == 2, out
     assert "fail_on_violation must be a boolean, not 'flase'" in out
     assert json.loads((tmp_path / "home" / "audit" / "boundary.jsonl").read_text())["verdict"] == "allow"
+
+
+REPOSITORIES = """
+- name: Repository decisions
+  hosts: node1
+  gather_facts: false
+  tasks:
+    - name: A repository outside the boundary, under a policy that does not enforce repositories
+      horizon.ai_platform.data_boundary:
+        policy: boundary-policy.yml
+        src: https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64/
+        name: cuda
+        repository: true
+        resolve: false
+      register: unenforced
+
+    - name: The same repository under a policy that enforces them
+      horizon.ai_platform.data_boundary:
+        policy: "{{ enforcing }}"
+        src: https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64/
+        name: cuda
+        repository: true
+        resolve: false
+        fail_on_violation: false
+      register: enforced
+
+    - name: An in-region mirror under the enforcing policy
+      horizon.ai_platform.data_boundary:
+        policy: "{{ enforcing }}"
+        src: "http://localhost:8080/cuda/"
+        name: cuda
+        repository: true
+      register: mirror
+
+    - name: Check the decisions
+      ansible.builtin.assert:
+        that:
+          - unenforced.allowed and unenforced.enforced is false
+          - unenforced.reason is search('does not enforce repositories')
+          - not enforced.allowed and enforced.reason is search("us-east-1")
+          - mirror.allowed
+"""
+
+
+def test_repositories_are_checked_only_when_the_policy_enforces_them(tmp_path):
+    import yaml  # noqa: PLC0415
+
+    enforcing = yaml.safe_load(POLICY)
+    enforcing["enforce_repositories"] = True
+    enforcing["endpoints"].append({"match": "developer.download.nvidia.com", "region": "us-east-1"})
+    rc, out = run_play(tmp_path, REPOSITORIES, {"enforcing": enforcing})
+    assert rc == 0, out
+    records = audit(tmp_path)
+    assert [(r["flow"]["kind"], r["verdict"]) for r in records] == [("repository", "allow"), ("repository", "deny"), ("repository", "allow")]
+    assert records[0]["reason"] == "the policy does not enforce repositories (enforce_repositories is false): not checked"
+    assert records[0]["flow"]["src"] == records[1]["flow"]["src"] == "https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64"
+    assert records[0]["flow"]["name"] == "cuda"

@@ -358,3 +358,24 @@ def test_tool_runner_runs_and_times_out(tmp_path):
         runner.run(("missing-tool",))
     assert runner.which("slow-tool") == str(script)
     assert lookups == ["slow-tool", "missing-tool"]  # PATH is searched once per tool
+
+
+def test_enrich_debian13_amd_tools_on_a_node_without_the_driver(recorded):
+    """Debian 13's own amd-smi (exit 255) and rocm-smi (exit 0, error on stderr), recorded in a GPU-less test host."""
+    facts = _facts([_device(address, "1002", "amd", model="Instinct MI300X") for address in MI300X_ADDRESSES])
+    runner = RecordedRunner(
+        ["amd-smi", "rocm-smi"],
+        {
+            tools.AMD_SMI_LIST_ARGV: (255, "", recorded("amd/amd-smi-list_error_no-amdgpu-module_debian13-amd-smi-6.1.2.stderr.txt")),
+            tools.ROCM_SMI_ARGV: (0, "", recorded("amd/rocm-smi-a_error_no-amdgpu-module_debian13-rocm-smi-6.1.2.stderr.txt")),
+        },
+    )
+    tools.enrich(facts, runner)
+    assert facts["tools"]["amd-smi"] == {
+        "status": "failed",
+        "error": "`amd-smi list` exited 255: ERROR: Unable to get devices, driver not initialized (amdgpu not found in modules)",
+    }
+    # rocm-smi is the fallback; its first line is cat's complaint, the driver check follows.
+    assert facts["tools"]["rocm-smi"]["status"] == "failed"
+    assert "not initialized" in facts["tools"]["rocm-smi"]["error"]
+    assert len(facts["warnings"]) == 2
