@@ -18,6 +18,7 @@ SETTINGS = (
     "nvidia_dcgm",
     "jetson_release",
     "kernel_steps",
+    "secure_boot",
     "repositories",
     "known_repositories",
 )
@@ -43,6 +44,13 @@ def accelerator_driver_verification(stack, facts):
     return _driver_plan.verify(stack, facts)
 
 
+def accelerator_driver_stale_locks(lines, plan):
+    """The dnf versionlock entries that hold a plan's packages at another release."""
+    if not isinstance(plan, dict):
+        raise AnsibleFilterError("accelerator_driver_stale_locks: plan must be the output of accelerator_driver_plan")
+    return _driver_plan.stale_locks(lines, plan)
+
+
 class FilterModule:
     """Accelerator driver filters of horizon.ai_platform."""
 
@@ -50,4 +58,5 @@ class FilterModule:
         return {
             "accelerator_driver_plan": accelerator_driver_plan,
             "accelerator_driver_verification": accelerator_driver_verification,
+            "accelerator_driver_stale_locks": accelerator_driver_stale_locks,
         }

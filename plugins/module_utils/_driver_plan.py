@@ -14,6 +14,7 @@ the role's filters and tested on their own for every OS and stack.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Mapping
 
@@ -28,6 +29,9 @@ STACK_LABELS = {
 SOURCES = ("vendor", "distribution")
 NVIDIA_MODULES = ("auto", "open", "proprietary")
 KERNEL_STEPS = ("auto", "always", "never")
+SECURE_BOOT = ("auto", "enabled", "disabled")
+# How a stack's kernel modules are built, which decides who signs them under Secure Boot.
+MODULE_BUILDS = ("dkms", "precompiled", "in-tree", "none")
 FAMILIES = ("apt", "dnf")
 
 # The keys a repository may carry, in the role's data and in an operator's override.
@@ -65,6 +69,8 @@ SOURCE_KEYS = (
     "modules",
     "blacklist",
     "tool",
+    "module_build",
+    "secure_boot_source",
     "note",
 )
 
@@ -254,6 +260,56 @@ def _kernel_steps(facts, requested):
     return True, "this host runs its own kernel (%s)" % {"vm": "a virtual machine", "none": "bare metal"}.get(virtualization, "bare metal")
 
 
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+
+
+def _boolean(value, name):
+    """A boolean, also from the strings -e gives (true/false, yes/no, on/off, 1/0)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError("%s must be a boolean, got %r" % (name, value))
+
+
+def _boolean_or_auto(value):
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    try:
+        return _boolean(value, "accelerator_drivers_nvidia_fabric_manager")
+    except ValueError:
+        raise ValueError("accelerator_drivers_nvidia_fabric_manager must be auto, true or false, got %r" % (value,)) from None
+
+
+def _secure_boot_state(facts, requested):
+    if requested not in SECURE_BOOT:
+        raise ValueError("accelerator_drivers_secure_boot must be one of %s, got %r" % (", ".join(SECURE_BOOT), requested))
+    if requested != "auto":
+        return requested
+    state = facts.get("secure_boot") or "unknown"
+    return state if state in ("enabled", "disabled") else "unknown"
+
+
+def _module_build(source, kernel_packages):
+    build = source.get("module_build")
+    if build is None:
+        build = "dkms" if any("dkms" in name for name in kernel_packages) else ("none" if not kernel_packages else "in-tree")
+    if build not in MODULE_BUILDS:
+        raise ValueError("module_build must be one of %s, got %r" % (", ".join(MODULE_BUILDS), build))
+    return build
+
+
+def _signing(build, kernel_steps, secure_boot):
+    """Who signs the stack's kernel modules: mok (the site's Machine Owner Key, for DKMS builds), vendor, distribution or none."""
+    if not kernel_steps or secure_boot != "enabled":
+        return "none"
+    return {"dkms": "mok", "precompiled": "vendor", "in-tree": "distribution"}.get(build, "none")
+
+
 def _devices_by_stack(facts):
     by_stack = {}
     for device in facts.get("devices") or []:
@@ -370,12 +426,15 @@ def plan(facts, os_data, settings=None, supported=None):
             )
 
     kernel_steps, kernel_reason = _kernel_steps(facts, settings.get("kernel_steps", "auto"))
+    secure_boot = _secure_boot_state(facts, settings.get("secure_boot", "auto"))
     result = {
         "os": os_data.get("id"),
         "os_name": os_name,
         "family": family,
         "kernel_steps": kernel_steps,
         "kernel_reason": kernel_reason,
+        "secure_boot": secure_boot,
+        "mok": False,
         "stacks": [],
         "messages": [],
     }
@@ -404,6 +463,10 @@ def plan(facts, os_data, settings=None, supported=None):
     for stack in chosen:
         stack_data = os_stacks[stack]
         source_name = sources.get(stack) or stack_data.get("default_source") or "vendor"
+        switched = None
+        if kernel_steps and secure_boot == "enabled" and not sources.get(stack) and stack_data.get("secure_boot_source"):
+            # Signed precompiled modules, where the OS has them, need no Machine Owner Key.
+            switched, source_name = source_name, stack_data["secure_boot_source"]
         if source_name not in SOURCES:
             raise ValueError("accelerator_drivers_sources.%s must be one of %s, got %r" % (stack, ", ".join(SOURCES), source_name))
         available = stack_data.get("sources") or {}
@@ -426,12 +489,12 @@ def plan(facts, os_data, settings=None, supported=None):
         }
         options = {
             "fabric_manager": False,
-            "persistenced": kernel_steps and bool(settings.get("nvidia_persistenced", True)),
-            "dcgm": bool(settings.get("nvidia_dcgm", False)),
+            "persistenced": kernel_steps and _boolean(settings.get("nvidia_persistenced", True), "accelerator_drivers_nvidia_persistenced"),
+            "dcgm": _boolean(settings.get("nvidia_dcgm", False), "accelerator_drivers_nvidia_dcgm"),
         }
         if stack == "nvidia":
             entry["flavour"], entry["flavour_reason"] = nvidia_flavour(devices, settings.get("nvidia_modules", "auto"))
-            fabric = settings.get("nvidia_fabric_manager", "auto")
+            fabric = _boolean_or_auto(settings.get("nvidia_fabric_manager", "auto"))
             switches = int(facts.get("nvswitch_count") or 0)
             if fabric == "auto":
                 options["fabric_manager"] = switches > 0
@@ -465,6 +528,15 @@ def plan(facts, os_data, settings=None, supported=None):
         entry["modules"] = _strings(source.get("modules"), "%s modules" % stack) if kernel_steps else []
         entry["blacklist"] = _strings(source.get("blacklist"), "%s blacklist" % stack) if kernel_steps else []
         entry["options"] = options
+        entry["module_build"] = _module_build(source, kernel)
+        entry["signing"] = _signing(entry["module_build"], kernel_steps, secure_boot)
+        if switched:
+            result["messages"].append(
+                "%s: Secure Boot is on, so the %s source's signed precompiled modules are used instead of the %s source's DKMS build."
+                % (stack, source_name, switched)
+            )
+        if entry["signing"] == "mok":
+            result["mok"] = True
         repositories = []
         tokens = {"l4t_branch": entry.get("jetson_branch"), "soc": _jetson_soc(devices) if stack == "nvidia_jetson" else None}
         for index, base in enumerate(source.get("repositories") or []):
@@ -523,6 +595,10 @@ def hold_list(entry, family):
 
 def _summarize(result, family):
     result["repositories"] = [repo for stack in result["stacks"] for repo in stack["repositories"]]
+    # What the node will fetch from: each repository's URLs and its key's, for the data-boundary check.
+    result["boundary_urls"] = [
+        {"name": repo["name"], "url": url} for repo in result["repositories"] for url in repo["uris"] + ([repo["key_url"]] if repo["key_url"] else [])
+    ]
     result["install"] = [spec for stack in result["stacks"] for spec in stack["install"]]
     result["hold"] = [name for stack in result["stacks"] for name in stack["hold"]]
     result["services"] = [name for stack in result["stacks"] for name in stack["services"]]
@@ -530,6 +606,16 @@ def _summarize(result, family):
     result["supersedes"] = [pattern for stack in result["stacks"] for pattern in stack["supersedes"]]
     result["keep"] = [name for stack in result["stacks"] for name in stack["prerequisites"] + stack["packages"] + stack["kernel_packages"]]
     result["blacklist"] = sorted({name for stack in result["stacks"] for name in stack["blacklist"]})
+    mok = [stack["name"] for stack in result["stacks"] if stack.get("signing") == "mok"]
+    if mok:
+        result["messages"].append(
+            "Secure Boot is on: the DKMS modules of %s are signed with the site's Machine Owner Key, which must be enrolled." % ", ".join(mok)
+        )
+    elif result.get("secure_boot") == "unknown" and result["kernel_steps"] and any(stack.get("module_build") == "dkms" for stack in result["stacks"]):
+        result["messages"].append(
+            "The Secure Boot state is unknown (no EFI variable): DKMS modules are not signed. If Secure Boot is on, set "
+            "accelerator_drivers_secure_boot: enabled."
+        )
     result["summary"] = (
         "; ".join(
             "%s from the %s source (%d device%s%s)"
@@ -622,3 +708,29 @@ def verify(stack, facts):
     report["ok"] = True
     report["message"] = "%s: %s sees every device the PCI scan found (%s)" % (stack["name"], tool, ", ".join(pci))
     return report
+
+
+def stale_locks(lines, plan):
+    """The versionlock entries that hold a stack's packages at another release than the plan's.
+
+    ``lines`` is ``dnf versionlock list``; an entry is ``name-[epoch:]version[-release...]`` or a raw
+    pattern the role added (``name-580.*``). After a change of branch or release these must go, or
+    dnf would keep the old one.
+    """
+    stale = []
+    for stack in plan.get("stacks") or []:
+        version = stack.get("version")
+        names = sorted(set(stack.get("packages", []) + stack.get("kernel_packages", [])), key=len, reverse=True)
+        if not version and not stack.get("module_stream"):
+            continue
+        wanted = version or "%s.*" % str(stack["module_stream"]).split(":", 1)[1].split("-", 1)[0]
+        for line in lines or []:
+            entry = line.strip()
+            name = next((n for n in names if entry.startswith(n + "-")), None)
+            if name is None:
+                continue
+            rest = entry[len(name) + 1 :]
+            rest = rest.split(":", 1)[1] if re.match(r"^\d+:", rest) else rest
+            if not fnmatch.fnmatch(rest, wanted) and not fnmatch.fnmatch(rest.split("-", 1)[0], wanted):
+                stale.append(entry)
+    return sorted(set(stale))

@@ -10,7 +10,7 @@ short_description: Install a package repository's signing key as a keyring, afte
 version_added: 0.1.0
 description:
   - Fetches a repository's OpenPGP signing key from O(url), or takes it from O(content), and checks that every primary
-    key in it has one of the full O(fingerprints) and has not expired. Only then does it write the keys to O(dest),
+    key in it has one of the full O(fingerprints) and has neither expired nor been revoked. Only then does it write the keys to O(dest),
     as a binary keyring for apt's C(Signed-By) or as an ASCII-armored file for dnf's C(gpgkey).
   - The keys are read with C(gpg) in a throw-away home directory, so the node's own keyrings are never touched, and
     only the checked keys are exported to O(dest). A key file that carries an unexpected extra key is refused.
@@ -77,7 +77,10 @@ options:
 requirements:
   - gpg (GnuPG 2) on the node
 notes:
-  - Subkeys are not checked against O(fingerprints); apt and rpm trust a subkey through its primary key.
+  - Subkeys are not checked against O(fingerprints), nor for their own expiry; apt and rpm trust a subkey through its
+    primary key, and refuse a signature by an expired subkey themselves.
+  - Credentials in O(url) (C(https://user:password@mirror/...)) would show in the task's arguments; use
+    O(url_username) and O(url_password) instead.
 seealso:
   - module: ansible.builtin.deb822_repository
   - module: ansible.builtin.rpm_key
@@ -248,6 +251,9 @@ def run(module):
                 "%s holds keys with fingerprints %s; expected only %s. The key may have been replaced: check it with "
                 "`gpg --show-keys` before you trust it, and give its fingerprint if you do" % (origin, ", ".join(unexpected), ", ".join(expected))
             )
+        revoked = [fp for fp, _expires, validity in keys if validity == "r"]
+        if revoked:
+            raise KeyProblem("%s: key %s is revoked by its owner; it must not be trusted" % (origin, revoked[0]))
         now = datetime.datetime.now(datetime.timezone.utc).timestamp()
         expired = [(fp, expires) for fp, expires, _validity in keys if expires is not None and expires <= now]
         if expired:

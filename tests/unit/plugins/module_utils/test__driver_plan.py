@@ -345,7 +345,7 @@ def test_nvidia_module_flavour_refusals(devices, requested, message):
         ({"repositories": {"cuda": {"trusted": True}}}, "unknown keys trusted"),
         ({"repositories": {"cuda": {"suites": ["horizon"]}}}, "needs components for suites horizon"),
         ({"kernel_steps": "sometimes"}, "must be one of auto, always, never"),
-        ({"nvidia_fabric_manager": "yes"}, "must be auto, true or false"),
+        ({"nvidia_fabric_manager": "sometimes"}, "must be auto, true or false"),
     ],
 )
 def test_bad_settings_fail_with_a_message_naming_them(tmp_path_factory, settings, message):
@@ -404,3 +404,95 @@ def test_verify_success_and_each_kind_of_failure():
         STACK, _after({"status": "failed", "error": "`nvidia-smi -q -x` exited 18: Failed to initialize NVML: Driver/library version mismatch"})
     )
     assert not mismatch["ok"] and mismatch["mismatch"] and "a reboot" in mismatch["message"]
+
+
+def test_secure_boot_signs_dkms_builds_with_the_mok(tmp_path_factory):
+    facts = dict(machine_facts("hgx-h100-8x", tmp_path_factory), secure_boot="enabled")
+    plan = plan_for("Debian_12.yml", facts)
+    entry = stack(plan, "nvidia")
+    assert plan["secure_boot"] == "enabled" and plan["mok"] is True
+    assert entry["module_build"] == "dkms" and entry["signing"] == "mok"
+    assert "signed with the site's Machine Owner Key" in " ".join(plan["messages"])
+    # Debian's in-kernel amdgpu is signed by Debian: no MOK.
+    amd = plan_for("Debian_13.yml", dict(machine_facts("mi300x-8x", tmp_path_factory), secure_boot="enabled"), {"sources": {"amd": "distribution"}})
+    assert stack(amd, "amd")["signing"] == "distribution" and amd["mok"] is False
+    # Gaudi's DKMS package on RHEL is named habanalabs, without "dkms": its data says how it builds.
+    gaudi = plan_for("RedHat_9.yml", dict(machine_facts("gaudi2-8x", tmp_path_factory), secure_boot="enabled"))
+    assert stack(gaudi, "intel_gaudi")["signing"] == "mok"
+
+
+def test_secure_boot_on_ubuntu_prefers_canonicals_signed_modules(tmp_path_factory):
+    facts = dict(machine_facts("hgx-h100-8x", tmp_path_factory), secure_boot="enabled")
+    plan = plan_for("Ubuntu_24.yml", facts)
+    entry = stack(plan, "nvidia")
+    assert entry["source"] == "distribution" and entry["signing"] == "vendor" and plan["mok"] is False
+    assert entry["kernel_packages"] == ["linux-modules-nvidia-580-server-open-generic"]
+    assert "signed precompiled modules are used instead of the vendor source's DKMS build" in " ".join(plan["messages"])
+    # An explicit source is kept: then the DKMS build is signed with the MOK.
+    kept = plan_for("Ubuntu_24.yml", facts, {"sources": {"nvidia": "vendor"}})
+    assert stack(kept, "nvidia")["source"] == "vendor" and kept["mok"] is True
+
+
+def test_secure_boot_state_unknown_or_overridden(tmp_path_factory):
+    facts = machine_facts("hgx-h100-8x", tmp_path_factory)  # the recordings do not show the state
+    plan = plan_for("Debian_12.yml", facts)
+    assert plan["secure_boot"] == "unknown" and plan["mok"] is False
+    assert "Secure Boot state is unknown" in " ".join(plan["messages"])
+    assert plan_for("Debian_12.yml", facts, {"secure_boot": "enabled"})["mok"] is True
+    assert plan_for("Debian_12.yml", dict(facts, secure_boot="enabled"), {"secure_boot": "disabled"})["mok"] is False
+    # In a container nothing is signed: there is no kernel of its own.
+    assert plan_for("Debian_12.yml", dict(facts, secure_boot="enabled", virtualization="container"))["mok"] is False
+    with pytest.raises(ValueError, match="accelerator_drivers_secure_boot must be one of auto, enabled, disabled"):
+        plan_for("Debian_12.yml", facts, {"secure_boot": "on"})
+
+
+def test_verify_reports_a_recorded_driver_library_mismatch(recorded):
+    from ansible_collections.horizon.ai_platform.plugins.module_utils import _vendor_tools as tools  # noqa: PLC0415
+
+    class Runner:
+        def which(self, name):
+            return "/usr/bin/" + name
+
+        def run(self, argv):
+            return 18, recorded("nvidia/nvidia-smi_error_driver-library-mismatch_nvml-580.173.txt"), ""
+
+    facts = {"devices": [_gpu("ampere", "20b2", "A100 SXM4 80GB")], "tools": {}, "warnings": []}
+    tools.enrich(facts, Runner())
+    report = dp.verify(STACK, facts)
+    assert not report["ok"] and report["mismatch"] is True
+    assert "Driver/library version mismatch" in report["message"] and "a reboot (or reloading the modules) fixes it" in report["message"]
+
+
+def test_booleans_from_the_command_line_and_the_boundary_urls(tmp_path_factory):
+    facts = machine_facts("hgx-h100-8x", tmp_path_factory)
+    plan = plan_for("Debian_12.yml", facts, {"nvidia_persistenced": "false", "nvidia_fabric_manager": "no", "nvidia_dcgm": "yes"})
+    entry = stack(plan, "nvidia")
+    assert "nvidia-persistenced" not in entry["packages"] and "nvidia-fabricmanager-580" not in entry["packages"]
+    assert "datacenter-gpu-manager-4-cuda13" in entry["packages"]
+    with pytest.raises(ValueError, match="accelerator_drivers_nvidia_dcgm must be a boolean"):
+        plan_for("Debian_12.yml", facts, {"nvidia_dcgm": "maybe"})
+    # The key is fetched from its own URL: the boundary check covers it too.
+    assert plan["boundary_urls"] == [
+        {"name": "cuda", "url": "https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64/"},
+        {"name": "cuda", "url": "https://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64/3bf863cc.pub"},
+    ]
+
+
+def test_stale_versionlock_entries_after_a_branch_change(tmp_path_factory):
+    facts = machine_facts("hgx-h100-8x", tmp_path_factory)
+    rhel10 = plan_for("RedHat_10.yml", facts, {"repositories": {"cuda": {"fingerprints": ["ab" * 20]}}}, extra={"accelerator_drivers_nvidia_branch": "590"})
+    locks = [
+        "nvidia-driver-cuda-580.*",  # the raw pattern the role added for branch 580
+        "nvidia-driver-cuda-3:580.95.05-1.el10.*",  # what dnf versionlock add writes for an installed package
+        "nvidia-driver-cuda-590.*",
+        "kmod-nvidia-open-dkms-3:590.44.01-1.el10.*",
+        "kernel-6.12.0-55.el10.*",  # the site's own lock: not the role's
+    ]
+    assert dp.stale_locks(locks, rhel10) == ["nvidia-driver-cuda-3:580.95.05-1.el10.*", "nvidia-driver-cuda-580.*"]
+    # RHEL 9: the branch is the module stream's; the late locks of the old stream's packages are stale.
+    rhel9 = plan_for("RedHat_9.yml", facts, extra={"accelerator_drivers_nvidia_branch": "590"})
+    assert dp.stale_locks(["nvidia-driver-cuda-3:580.95.05-1.el9.*", "nvidia-driver-cuda-3:590.44.01-1.el9.*"], rhel9) == [
+        "nvidia-driver-cuda-3:580.95.05-1.el9.*"
+    ]
+    rocm = plan_for("RedHat_9.yml", machine_facts("mi300x-8x", tmp_path_factory), extra={"accelerator_drivers_rocm_version": "7.2.3"})
+    assert dp.stale_locks(["rocm-7.1.0.70100-1.el9.*", "rocm-7.2.3.70203-1.el9.*"], rocm) == ["rocm-7.1.0.70100-1.el9.*"]

@@ -379,3 +379,25 @@ def test_enrich_debian13_amd_tools_on_a_node_without_the_driver(recorded):
     assert facts["tools"]["rocm-smi"]["status"] == "failed"
     assert "not initialized" in facts["tools"]["rocm-smi"]["error"]
     assert len(facts["warnings"]) == 2
+
+
+def test_enrich_nvidia_driver_library_mismatch(recorded):
+    """After an upgrade without a reboot: NVML's mismatch message is the tool's error, which the driver role acts on."""
+    facts = _facts([_device("0000:01:00.0", "10de", "nvidia", model="A100 SXM4 80GB")])
+    mismatch = recorded("nvidia/nvidia-smi_error_driver-library-mismatch_nvml-580.173.txt")
+    runner = RecordedRunner(["nvidia-smi"], {tools.NVIDIA_SMI_ARGV: (18, mismatch, "")})
+    tools.enrich(facts, runner)
+    assert facts["tools"]["nvidia-smi"] == {
+        "status": "failed",
+        "error": "`nvidia-smi -q -x` exited 18: Failed to initialize NVML: Driver/library version mismatch",
+    }
+
+
+def test_enrich_debian12_nvidia_smi_without_a_driver(recorded):
+    """Debian 12's own nvidia-smi 535 in a container without the driver: exit 255, NVML's unknown error."""
+    facts = _facts([_device("0000:01:00.0", "10de", "nvidia", model="A100 SXM4 80GB")])
+    text = recorded("nvidia/nvidia-smi-q-x_error_no-driver-in-container_debian12-nvidia-smi-535.261.03.txt")
+    runner = RecordedRunner(["nvidia-smi"], {tools.NVIDIA_SMI_ARGV: (255, text, "")})
+    tools.enrich(facts, runner)
+    assert facts["tools"]["nvidia-smi"] == {"status": "failed", "error": "`nvidia-smi -q -x` exited 255: Failed to initialize NVML: Unknown Error"}
+    assert facts["devices"][0]["driver_version"] is None

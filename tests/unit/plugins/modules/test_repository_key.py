@@ -110,6 +110,20 @@ def test_an_expired_key_is_refused(tmp_path, capsys):
     assert failed and "expired on 2020-01-02" in result["msg"] and "re-issued key" in result["msg"]
 
 
+def test_a_revoked_key_is_refused(tmp_path, capsys):
+    home = tmp_path / "gnupg-revoked"
+    home.mkdir(mode=0o700)
+    gpg(home, "--passphrase", "", "--quick-gen-key", "gone <gone@horizon.invalid>", "ed25519", "sign", "1y")
+    listing = gpg(home, "--with-colons", "--list-keys").decode()
+    fingerprint = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
+    # gpg keeps a revocation certificate for every key it makes; importing it revokes the key.
+    certificate = (home / "openpgp-revocs.d" / ("%s.rev" % fingerprint)).read_text().replace(":-----BEGIN", "-----BEGIN")
+    subprocess.run(["gpg", "--batch", "--quiet", "--homedir", str(home), "--import"], input=certificate.encode(), check=True, capture_output=True)
+    armored = gpg(home, "--armor", "--export", fingerprint).decode()
+    result, failed = run_module(repository_key.main, {"content": armored, "fingerprints": [fingerprint], "dest": str(tmp_path / "k.gpg")}, capsys)
+    assert failed and "is revoked by its owner" in result["msg"]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
