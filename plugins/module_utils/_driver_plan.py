@@ -575,13 +575,17 @@ def _versioned(entry, package):
 
 
 def install_specs(entry, family):
-    """The package specs to install: apt's ``name=version-glob`` for pinned packages; dnf installs names (versionlock pins them)."""
+    """The package specs to install: apt's ``name=version-glob`` and dnf's ``name-version-glob`` for pinned packages.
+
+    On dnf a module stream (RHEL 9) pins the branch by itself, and its packages are installed by name; elsewhere
+    the spec pins it even when the holds are released.
+    """
     specs = []
     for package in entry["packages"] + entry["kernel_packages"]:
-        if family == "apt" and _versioned(entry, package):
-            specs.append("%s=%s" % (package, entry["version"]))
-        else:
+        if not _versioned(entry, package) or (family == "dnf" and entry.get("module_stream")):
             specs.append(package)
+        else:
+            specs.append(("%s=%s" if family == "apt" else "%s-%s") % (package, entry["version"]))
     return specs
 
 
@@ -729,8 +733,11 @@ def stale_locks(lines, plan):
             name = next((n for n in names if entry.startswith(n + "-")), None)
             if name is None:
                 continue
-            rest = entry[len(name) + 1 :]
-            rest = rest.split(":", 1)[1] if re.match(r"^\d+:", rest) else rest
+            # What follows the name must be a version: nvidia-driver-cuda-libs-... is another package.
+            version_part = re.match(r"^(?:\d+:)?(\d\S*)$", entry[len(name) + 1 :])
+            if version_part is None:
+                continue
+            rest = version_part.group(1)
             if not fnmatch.fnmatch(rest, wanted) and not fnmatch.fnmatch(rest.split("-", 1)[0], wanted):
                 stale.append(entry)
     return sorted(set(stale))

@@ -487,6 +487,7 @@ def test_stale_versionlock_entries_after_a_branch_change(tmp_path_factory):
         "nvidia-driver-cuda-590.*",
         "kmod-nvidia-open-dkms-3:590.44.01-1.el10.*",
         "kernel-6.12.0-55.el10.*",  # the site's own lock: not the role's
+        "nvidia-driver-cuda-libs-3:590.44.01-1.el10.*",  # another package whose name starts alike
     ]
     assert dp.stale_locks(locks, rhel10) == ["nvidia-driver-cuda-3:580.95.05-1.el10.*", "nvidia-driver-cuda-580.*"]
     # RHEL 9: the branch is the module stream's; the late locks of the old stream's packages are stale.
@@ -495,4 +496,6 @@ def test_stale_versionlock_entries_after_a_branch_change(tmp_path_factory):
         "nvidia-driver-cuda-3:580.95.05-1.el9.*"
     ]
     rocm = plan_for("RedHat_9.yml", machine_facts("mi300x-8x", tmp_path_factory), extra={"accelerator_drivers_rocm_version": "7.2.3"})
-    assert dp.stale_locks(["rocm-7.1.0.70100-1.el9.*", "rocm-7.2.3.70203-1.el9.*"], rocm) == ["rocm-7.1.0.70100-1.el9.*"]
+    assert dp.stale_locks(["rocm-7.1.0.70100-1.el9.*", "rocm-7.2.3.70203-1.el9.*", "rocm-core-7.1.0.70100-1.el9.*"], rocm) == ["rocm-7.1.0.70100-1.el9.*"]
+    # On RHEL 10 the install spec pins the branch too, whatever the holds.
+    assert "nvidia-driver-cuda-590.*" in stack(rhel10, "nvidia")["install"]
