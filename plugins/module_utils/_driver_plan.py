@@ -18,6 +18,8 @@ import fnmatch
 import re
 from collections.abc import Mapping
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 STACKS = ("nvidia", "nvidia_jetson", "amd", "intel_gaudi", "intel_gpu")
 STACK_LABELS = {
     "nvidia": "NVIDIA data-center GPU",
@@ -260,20 +262,12 @@ def _kernel_steps(facts, requested):
     return True, "this host runs its own kernel (%s)" % {"vm": "a virtual machine", "none": "bare metal"}.get(virtualization, "bare metal")
 
 
-_TRUE = ("true", "yes", "on", "1")
-_FALSE = ("false", "no", "off", "0")
-
-
 def _boolean(value, name):
-    """A boolean, also from the strings -e gives (true/false, yes/no, on/off, 1/0)."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError("%s must be a boolean, got %r" % (name, value))
+    """A boolean, also from the strings -e gives, by Ansible's own rules (true/false, yes/no, on/off, 1/0)."""
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        raise ValueError("%s must be a boolean, got %r" % (name, value)) from None
 
 
 def _boolean_or_auto(value):
@@ -438,7 +432,10 @@ def plan(facts, os_data, settings=None, supported=None):
         "stacks": [],
         "messages": [],
     }
-    _check_override_names(settings.get("repositories") or {}, settings.get("known_repositories"))
+    overrides = settings.get("repositories") or {}
+    if not isinstance(overrides, Mapping):
+        raise ValueError("accelerator_drivers_repositories must be a dictionary of repository name to override")
+    _check_override_names(overrides, settings.get("known_repositories"))
     if not chosen:
         skipped = sorted(set(by_stack))
         result["messages"].append(
@@ -456,10 +453,13 @@ def plan(facts, os_data, settings=None, supported=None):
         )
 
     sources = settings.get("sources") or {}
-    overrides = settings.get("repositories") or {}
-    if not isinstance(overrides, Mapping):
-        raise ValueError("accelerator_drivers_repositories must be a dictionary of repository name to override")
     used_names = set()
+    # The NVIDIA options, read (and checked) once for the node.
+    nvidia_options = {
+        "persistenced": kernel_steps and _boolean(settings.get("nvidia_persistenced", True), "accelerator_drivers_nvidia_persistenced"),
+        "dcgm": _boolean(settings.get("nvidia_dcgm", False), "accelerator_drivers_nvidia_dcgm"),
+        "fabric_manager": _boolean_or_auto(settings.get("nvidia_fabric_manager", "auto")),
+    }
     for stack in chosen:
         stack_data = os_stacks[stack]
         source_name = sources.get(stack) or stack_data.get("default_source") or "vendor"
@@ -487,28 +487,17 @@ def plan(facts, os_data, settings=None, supported=None):
             "tool": source.get("tool"),
             "note": source.get("note"),
         }
-        options = {
-            "fabric_manager": False,
-            "persistenced": kernel_steps and _boolean(settings.get("nvidia_persistenced", True), "accelerator_drivers_nvidia_persistenced"),
-            "dcgm": _boolean(settings.get("nvidia_dcgm", False), "accelerator_drivers_nvidia_dcgm"),
-        }
+        options = {"fabric_manager": False, "persistenced": False, "dcgm": False}
         if stack == "nvidia":
             entry["flavour"], entry["flavour_reason"] = nvidia_flavour(devices, settings.get("nvidia_modules", "auto"))
-            fabric = _boolean_or_auto(settings.get("nvidia_fabric_manager", "auto"))
             switches = int(facts.get("nvswitch_count") or 0)
-            if fabric == "auto":
-                options["fabric_manager"] = switches > 0
-            elif isinstance(fabric, bool):
-                options["fabric_manager"] = fabric
-            else:
-                raise ValueError("accelerator_drivers_nvidia_fabric_manager must be auto, true or false, got %r" % (fabric,))
+            fabric = nvidia_options["fabric_manager"]
+            options = dict(nvidia_options, fabric_manager=switches > 0 if fabric == "auto" else fabric)
             entry["nvswitch_count"] = switches
             if options["fabric_manager"] and not source.get("fabric_manager"):
                 raise ValueError(
                     "%s on %s from the %s source has no Fabric Manager package, which this NVSwitch system needs" % (entry["label"], os_name, source_name)
                 )
-        else:
-            options = {"fabric_manager": False, "persistenced": False, "dcgm": False}
         if stack == "nvidia_jetson":
             entry["jetson_branch"], entry["l4t_version"] = _jetson_release(devices, settings.get("jetson_release"))
         packages, kernel = _select_packages(stack, source, entry["flavour"], options)
@@ -552,7 +541,6 @@ def plan(facts, os_data, settings=None, supported=None):
         result["stacks"].append(entry)
         if not kernel_steps and kernel:
             result["messages"].append("%s: kernel packages left out: %s." % (stack, ", ".join(kernel)))
-    _check_override_names(overrides, settings.get("known_repositories"))
     return _summarize(result, family)
 
 
@@ -641,7 +629,7 @@ def verify(stack, facts):
     tool = stack.get("tool")
     wanted = set(stack.get("pci_addresses") or [])
     devices = [d for d in facts.get("devices") or [] if stack_of(d) == stack["name"]]
-    pci = ["%s %s" % (d.get("pci_address") or "(integrated)", d.get("model") or "%s:%s" % (d.get("vendor_id"), d.get("device_id"))) for d in devices]
+    pci = [_device_line(d) for d in devices]
     report = {"stack": stack["name"], "tool": tool, "pci": pci, "reported": [], "ok": False}
     if stack["name"] == "nvidia_jetson":
         release = next((d.get("l4t") for d in devices if d.get("l4t")), None)

@@ -339,6 +339,7 @@ def test_nvidia_module_flavour_refusals(devices, requested, message):
         ({"stacks": ["tpu"]}, "unknown stacks tpu"),
         ({"sources": {"nvidia": "mirror"}}, "must be one of vendor, distribution"),
         ({"repositories": {"cudaa": {"uris": ["https://mirror/"]}}}, "names cudaa, which is no repository of this role"),
+        ({"repositories": ["cuda"]}, "must be a dictionary of repository name to override"),
         ({"repositories": {"cuda": {"uris": ["ftp://mirror/"]}}}, "must be an http://, https:// or file:// URL"),
         ({"repositories": {"cuda": {"fingerprints": ["3BF863CC"]}}}, "not a full 40-hex-digit OpenPGP fingerprint"),
         ({"repositories": {"cuda": {"key": "not a key"}}}, "ASCII-armored OpenPGP public key block"),
