@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import subprocess
 from html.parser import HTMLParser
 
@@ -24,6 +25,20 @@ def missing_chromium():
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         return "Chromium %s is not an executable file" % CHROMIUM
     return None
+
+
+def screenshot(tmp_path, page, width, height, keep_env):
+    """Screenshot ``page`` at ``width`` x ``height`` into tmp_path; return (PNG bytes, (width, height) in its header).
+
+    When the environment variable ``keep_env`` names a path, the PNG is copied there too, to look at.
+    """
+    shot = tmp_path / (page.stem + ".png")
+    chromium(tmp_path, "--hide-scrollbars", "--window-size=%d,%d" % (width, height), "--screenshot=%s" % shot, page.as_uri())
+    data = shot.read_bytes()
+    keep = os.environ.get(keep_env)
+    if keep:
+        shutil.copyfile(shot, keep)
+    return data, struct.unpack(">II", data[16:24]) if len(data) >= 24 else None
 
 
 def chromium(tmp_path, *args):

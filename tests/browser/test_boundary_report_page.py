@@ -8,15 +8,11 @@ Run: PYTHONPATH=.cache/collections .venv/bin/pytest tests/browser (see tests/bro
 
 from __future__ import annotations
 
-import os
-import shutil
-import struct
-
 import pytest
 
 from ansible_collections.horizon.ai_platform.plugins.module_utils import _boundary_report
 from ansible_collections.horizon.ai_platform.plugins.module_utils._boundary import Policy
-from ansible_collections.horizon.ai_platform.tests.browser.chromium import Dom, chromium
+from ansible_collections.horizon.ai_platform.tests.browser.chromium import Dom, chromium, screenshot
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.boundary_samples import policy_data, resolver
 
 HOSTILE = "<img src=x onerror=alert(1)><script>document.title='owned'</script>"
@@ -52,12 +48,7 @@ def test_rendered_dom(tmp_path, page):
 
 @pytest.mark.usefixtures("browser")
 def test_screenshot(tmp_path, page):
-    shot = tmp_path / "boundary-audit.png"
-    chromium(tmp_path, "--hide-scrollbars", "--window-size=1440,1100", "--screenshot=%s" % shot, page.as_uri())
-    data = shot.read_bytes()
+    data, size = screenshot(tmp_path, page, 1440, 1100, "BOUNDARY_SCREENSHOT")
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    assert struct.unpack(">II", data[16:24]) == (1440, 1100)
+    assert size == (1440, 1100)
     assert len(data) > 30_000, "a %d-byte screenshot is suspiciously plain" % len(data)
-    keep = os.environ.get("BOUNDARY_SCREENSHOT")
-    if keep:
-        shutil.copyfile(shot, keep)

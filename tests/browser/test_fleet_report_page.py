@@ -10,15 +10,12 @@ Without it the tests are skipped, unless HORIZON_REQUIRE_BROWSER=1 (as ``make`` 
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import struct
 
 import pytest
 
 from ansible_collections.horizon.ai_platform.plugins.module_utils import _fleet
-from ansible_collections.horizon.ai_platform.tests.browser.chromium import Dom, chromium
+from ansible_collections.horizon.ai_platform.tests.browser.chromium import Dom, chromium, screenshot
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.fleet_samples import HOSTILE_HOST, HOSTILE_MODEL, hostile_fleet
 
 TITLE = "Accelerator fleet report"
@@ -91,13 +88,7 @@ def test_no_network_references(page):
 
 @pytest.mark.usefixtures("browser")
 def test_screenshot(tmp_path, page):
-    shot = tmp_path / "fleet-report.png"
-    chromium(tmp_path, "--hide-scrollbars", "--window-size=1440,1700", "--screenshot=%s" % shot, page.as_uri())
-    data = shot.read_bytes()
+    data, size = screenshot(tmp_path, page, 1440, 1700, "FLEET_SCREENSHOT")
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", data[16:24])
-    assert (width, height) == (1440, 1700)
+    assert size == (1440, 1700)
     assert len(data) > 50_000, "a %d-byte screenshot is suspiciously plain" % len(data)
-    keep = os.environ.get("FLEET_SCREENSHOT")
-    if keep:
-        shutil.copyfile(shot, keep)
