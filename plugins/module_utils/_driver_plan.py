@@ -49,6 +49,7 @@ REPOSITORY_KEYS = (
     "fingerprints",
     "priority",
     "module_hotfixes",
+    "repo_gpgcheck",
     "replaces",
     "note",
 )
@@ -167,8 +168,11 @@ def _unknown_keys(data, allowed, what):
         raise ValueError("%s has unknown keys %s; allowed: %s" % (what, ", ".join(unknown), ", ".join(allowed)))
 
 
-def repository(base, override, family, what):
-    """One repository: the role's data with the operator's override merged in, checked."""
+def repository(base, override, family, what, variable="accelerator_drivers_repositories"):
+    """One repository: the role's data with the operator's override merged in, checked.
+
+    ``variable`` is the role variable that takes overrides, named in the messages.
+    """
     merged = dict(base)
     if override:
         if not isinstance(override, Mapping):
@@ -203,8 +207,8 @@ def repository(base, override, family, what):
     elif not fingerprints:
         raise ValueError(
             "%s has no fingerprints: the role checks the signing key against them before it installs it, and knows no fingerprint for this "
-            "key. Give the key's full fingerprint in accelerator_drivers_repositories['%s'].fingerprints, as `gpg --show-keys` prints it "
-            "for the key you trust" % (what, merged.get("name"))
+            "key. Give the key's full fingerprint in %s['%s'].fingerprints, as `gpg --show-keys` prints it "
+            "for the key you trust" % (what, variable, merged.get("name"))
         )
     if key and "BEGIN PGP PUBLIC KEY BLOCK" not in key:
         raise ValueError("%s key must be an ASCII-armored OpenPGP public key block" % what)
@@ -232,6 +236,8 @@ def repository(base, override, family, what):
     else:
         result["priority"] = merged.get("priority")
         result["module_hotfixes"] = bool(merged.get("module_hotfixes", False))
+        # NVIDIA's container toolkit repository signs its metadata (repo_gpgcheck), not its packages.
+        result["repo_gpgcheck"] = bool(merged.get("repo_gpgcheck", False))
     return result
 
 

@@ -1,0 +1,224 @@
+# Copyright (c) 2026 horizon.ai_platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Merging settings into a JSON or TOML configuration file, keeping everything else in it.
+
+Private to horizon.ai_platform (the leading underscore): the API may change without notice.
+
+The merge works on the parsed document, not on text: mappings are merged key by key, any other value replaces
+what was there, ``append`` adds list items that are missing and ``remove`` deletes keys. TOML is parsed and written
+with tomlkit, which keeps the file's comments, order and layout; JSON with the standard library. Whether the file
+changes is decided on the data, so a file that already holds the settings is never rewritten.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, MutableMapping
+
+try:
+    import tomlkit
+except ImportError:  # only TOML files need it; the module reports it with missing_required_lib
+    tomlkit = None
+
+FORMATS = ("json", "toml")
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+class ConfigError(Exception):
+    """A file that does not parse, or settings that do not fit it; the message names the key or the line."""
+
+
+class MissingTomlkit(Exception):
+    """A TOML file, and no tomlkit on this node."""
+
+
+def format_for(path, requested=None):
+    """The file's format: the one requested, else from its suffix."""
+    if requested:
+        return requested
+    lowered = path.lower()
+    if lowered.endswith(".json"):
+        return "json"
+    if lowered.endswith((".toml", ".conf")):
+        return "toml"
+    raise ConfigError("cannot tell the format from the name %s: give format (json or toml)" % path)
+
+
+def key_path(keys):
+    """A key path as TOML writes it: bare keys plain, others quoted (plugins."io.containerd.grpc.v1.cri")."""
+    return ".".join(key if _BARE_KEY.match(key) else json.dumps(key) for key in keys) or "(top level)"
+
+
+class Document:
+    """One parsed file: ``root`` is the mapping merged into, ``plain()`` its data without formatting."""
+
+    def __init__(self, fmt, text):
+        if fmt == "toml" and tomlkit is None:
+            raise MissingTomlkit()
+        self.fmt = fmt
+        self.root = self._parse(text)
+
+    def _parse(self, text):
+        if self.fmt == "json":
+            if not text.strip():
+                return {}
+            try:
+                data = json.loads(text)
+            except ValueError as exc:
+                raise ConfigError("not valid JSON: %s" % exc) from None
+            if not isinstance(data, dict):
+                raise ConfigError("the file holds a JSON %s, not an object" % type(data).__name__)
+            return data
+        try:
+            return tomlkit.parse(text)
+        except Exception as exc:  # tomlkit raises its own ParseError subclasses, and ValueError
+            raise ConfigError("not valid TOML: %s" % exc) from None
+
+    def new_table(self):
+        return {} if self.fmt == "json" else tomlkit.table()
+
+    def plain(self):
+        if self.fmt == "json":
+            return json.loads(json.dumps(self.root))
+        return self.root.unwrap()
+
+    def dump(self, indent=2):
+        if self.fmt == "json":
+            return json.dumps(self.root, indent=indent) + "\n"
+        return tomlkit.dumps(self.root)
+
+
+def _is_mapping(value):
+    return isinstance(value, Mapping)
+
+
+def _describe(value):
+    if _is_mapping(value):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a %s" % type(value).__name__
+
+
+def _plain(value):
+    """A value as plain Python data, whatever library it came from."""
+    unwrap = getattr(value, "unwrap", None)
+    return unwrap() if callable(unwrap) else value
+
+
+def merge_settings(doc, settings, path=()):
+    """Merge ``settings`` into the mapping ``doc.root`` (recursively); returns the key paths whose value changed."""
+    changed = []
+    _merge_into(doc, doc.root, settings, path, changed)
+    return changed
+
+
+def _merge_into(doc, target, settings, path, changed):
+    if not _is_mapping(settings):
+        raise ConfigError("settings for %s must be a mapping, not %s" % (key_path(path), _describe(settings)))
+    for name, value in settings.items():
+        key = str(name)
+        here = path + (key,)
+        if _is_mapping(value):
+            if key not in target:
+                target[key] = doc.new_table()
+                if not value:
+                    changed.append(key_path(here))
+            elif not _is_mapping(target[key]):
+                raise ConfigError(
+                    "%s is %s in the file, but the settings give a mapping for it; fix the file or the settings" % (key_path(here), _describe(target[key]))
+                )
+            _merge_into(doc, target[key], value, here, changed)
+            continue
+        if key in target and _is_mapping(target[key]):
+            raise ConfigError("%s is a table in the file, but the settings give %s for it; fix the file or the settings" % (key_path(here), _describe(value)))
+        if key not in target or _plain(target[key]) != value:
+            target[key] = value
+            changed.append(key_path(here))
+
+
+def append_items(doc, append, path=()):
+    """Add each list item of ``append`` (a nested mapping whose leaves are lists) that the file's list lacks."""
+    changed = []
+    _append_into(doc, doc.root, append, path, changed)
+    return changed
+
+
+def _append_into(doc, target, append, path, changed):
+    if not _is_mapping(append):
+        raise ConfigError("append for %s must be a mapping whose leaves are lists" % key_path(path))
+    for name, value in append.items():
+        key = str(name)
+        here = path + (key,)
+        if _is_mapping(value):
+            if key not in target:
+                target[key] = doc.new_table()
+            elif not _is_mapping(target[key]):
+                raise ConfigError("%s is %s in the file, but append gives a mapping for it" % (key_path(here), _describe(target[key])))
+            _append_into(doc, target[key], value, here, changed)
+            continue
+        if not isinstance(value, list):
+            raise ConfigError("append for %s must be a list, not %s" % (key_path(here), _describe(value)))
+        if key not in target:
+            target[key] = list(value)
+            changed.append(key_path(here))
+            continue
+        current = target[key]
+        if not isinstance(current, list):
+            raise ConfigError("%s is %s in the file, not a list that items can be added to" % (key_path(here), _describe(current)))
+        present = [_plain(item) for item in current]
+        missing = [item for item in value if item not in present]
+        if missing:
+            for item in missing:
+                current.append(item)
+            changed.append(key_path(here))
+
+
+def remove_keys(doc, paths):
+    """Delete each key path (a list of keys) that exists; returns the paths removed."""
+    removed = []
+    for entry in paths:
+        if isinstance(entry, str) or not isinstance(entry, (list, tuple)) or not entry:
+            raise ConfigError("each entry of remove must be a non-empty list of keys, not %r" % (entry,))
+        keys = [str(key) for key in entry]
+        target = doc.root
+        for key in keys[:-1]:
+            target = target.get(key) if _is_mapping(target) else None
+            if target is None:
+                break
+        if _is_mapping(target) and keys[-1] in target:
+            del target[keys[-1]]
+            removed.append(key_path(keys))
+    return removed
+
+
+def merge(fmt, text, settings=None, append=None, remove=None, indent=2):
+    """Apply ``remove``, then ``settings``, then ``append`` to the file's ``text``.
+
+    Returns ``(new_text, changed_keys)``; ``new_text`` is ``text`` itself when the data did not change, so that
+    an unchanged file is never rewritten (its layout included).
+    """
+    doc = Document(fmt, text)
+    before = doc.plain()
+    changed = remove_keys(doc, remove or [])
+    changed += merge_settings(doc, settings or {})
+    changed += append_items(doc, append or {})
+    if doc.plain() == before:
+        return text, []
+    return doc.dump(indent), changed
+
+
+def as_dict(settings, what):
+    """``settings`` from a module option, checked to be a mapping."""
+    if settings is None:
+        return {}
+    if not isinstance(settings, MutableMapping):
+        raise ConfigError("%s must be a mapping, not %s" % (what, _describe(settings)))
+    return settings
