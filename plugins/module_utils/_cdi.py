@@ -8,9 +8,10 @@ AMD Instinct GPUs, Intel data-center GPUs and Intel Gaudi need no runtime hook i
 are enough (``/dev/dri/card*`` and ``/dev/dri/renderD*``, plus ``/dev/kfd`` for ROCm; ``/dev/accel/accel*`` for
 Gaudi). ``build()`` finds each PCI device's nodes where the kernel lists them in sysfs
 (``/sys/bus/pci/devices/<address>/drm/renderD128/dev`` holds ``226:128``), checks that the node in ``/dev`` is the
-same character device, and writes one CDI device per accelerator, named by its index and by its PCI address, plus
-``all``. The spec uses the oldest CDI version its content allows (0.5.0, because device names start with a digit),
-so that the podman of Debian 12 (4.3.1, which reads specs up to 0.5.0) takes it as well as newer runtimes.
+same character device, and writes one CDI device per accelerator, named by its index (the driver's numbering, as
+the vendor tools show it) and by its PCI address, plus ``all``. The spec uses the oldest CDI version its content
+allows (0.5.0, because device names start with a digit), so that the podman of Debian 12 (4.3.1, which reads specs
+up to 0.5.0) takes it as well as newer runtimes.
 
 NVIDIA's spec is not built here: ``nvidia-ctk cdi generate`` writes it, with the driver's libraries and hooks.
 ``read_spec()`` and ``spec_devices()`` read any vendor's spec, to list its devices and to find conflicts.
@@ -111,6 +112,15 @@ def _check_node(node, dev_root, stat_fn):
     return None
 
 
+def _primary_minor(nodes):
+    """The minor of a device's compute node (renderD*, accel*), by which the driver numbers its devices."""
+    for node in nodes:
+        name = os.path.basename(node["path"])
+        if name.startswith(("renderD", "accel")) and not name.startswith("accel_control"):
+            return node["dev"][1]
+    return nodes[0]["dev"][1]
+
+
 def _gaudi_control(node, dev_root, stat_fn):
     """Gaudi's control node accel_controlD<N> beside accel<N>, where the driver made one."""
     index = node["path"].rsplit("accel", 1)[1]
@@ -125,7 +135,7 @@ def _gaudi_control(node, dev_root, stat_fn):
 
 
 def build(stack, addresses, sysfs_root="/sys", dev_root="/dev", missing="fail", stat_fn=os.stat):
-    """The CDI spec for ``addresses`` (PCI addresses of one stack's devices, in the fleet facts' order).
+    """The CDI spec for ``addresses`` (PCI addresses of one stack's devices).
 
     Returns ``(spec, report)``: ``spec`` is None when no device has its nodes; ``report`` holds ``devices`` (name,
     PCI address, nodes), ``shared`` nodes and ``problems``. With ``missing="fail"`` a device without its nodes, or a
@@ -142,7 +152,8 @@ def build(stack, addresses, sysfs_root="/sys", dev_root="/dev", missing="fail", 
         issue = _check_node(node, dev_root, stat_fn)
         if issue:
             problems.append(issue)
-    for index, address in enumerate(addresses):
+    found = []
+    for address in addresses:
         nodes = pci_nodes(stack, sysfs_root, address)
         if not nodes:
             problems.append(
@@ -156,6 +167,10 @@ def build(stack, addresses, sysfs_root="/sys", dev_root="/dev", missing="fail", 
             continue
         if stack == "intel_gaudi":
             nodes = nodes + [control for control in (_gaudi_control(node, dev_root, stat_fn) for node in nodes) if control]
+        found.append((_primary_minor(nodes), address, nodes))
+    # The index follows the driver's own numbering (the render or accel node's minor), which the vendor tools
+    # (rocm-smi, hl-smi) and their *_VISIBLE_DEVICES variables use, not the PCI order.
+    for index, (_minor, address, nodes) in enumerate(sorted(found)):
         devices.append({"name": str(index), "pci_address": address, "nodes": nodes})
     if problems and missing == "fail":
         raise CdiError("; ".join(problems))

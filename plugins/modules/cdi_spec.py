@@ -16,7 +16,9 @@ description:
     C(drm/renderD*) for GPUs, C(accel/accel*) for Gaudi, with Gaudi's C(accel_controlD*) node where the driver made one).
     AMD GPUs also get the shared C(/dev/kfd). Each node in C(/dev) must be the character device sysfs names; a missing
     or stale node is reported by name.
-  - Every device is named by its index in O(devices) and by its PCI address, and C(all) names every device. The spec
+  - Every device is named by its index and by its PCI address, and C(all) names every device. The index follows the
+    driver's own numbering (the order of the C(renderD) or C(accel) nodes), as C(rocm-smi) and C(hl-smi) number the
+    devices, not the PCI order. The spec
     uses the oldest CDI version its content allows (0.5.0), which the podman of Debian 12 reads as well as newer
     runtimes.
   - A spec in O(spec_dirs) that defines the same devices of the same kind makes a runtime drop or override them, so it
@@ -48,8 +50,7 @@ options:
     required: true
   devices:
     description:
-      - The PCI addresses of the accelerators, in the order their indexes follow (as in
-        C(ansible_facts.accelerators.devices)).
+      - The PCI addresses of the accelerators (as in C(ansible_facts.accelerators.devices)).
       - Required with O(state=present).
     type: list
     elements: str

@@ -74,8 +74,7 @@ def test_a_gpu_whose_driver_is_not_bound_is_named_or_left_out(amd):
     with pytest.raises(CdiError, match=r"0000:c9:00.0 has no device nodes in sysfs \(.*/bus/pci/devices/0000:c9:00.0/drm\): its driver is not bound"):
         build("amd", GPUS + [absent], str(amd.sys), str(amd.dev))
     spec, report = build("amd", [absent] + GPUS, str(amd.sys), str(amd.dev), missing="omit")
-    # The index follows the facts' order, so the GPUs keep their numbers when one is left out.
-    assert [device["name"] for device in spec["devices"]] == ["1", "0000:c1:00.0", "2", "0000:c5:00.0", "all"]
+    assert [device["name"] for device in spec["devices"]] == ["0", "0000:c1:00.0", "1", "0000:c5:00.0", "all"]
     assert len(report["problems"]) == 1 and absent in report["problems"][0]
 
 
@@ -118,6 +117,16 @@ def test_gaudi_gets_its_accel_node_and_the_control_node_beside_it(tmp_path):
     assert spec["kind"] == "intel.com/gaudi"
     assert device_paths(spec, "0") == ["/dev/accel/accel0", "/dev/accel/accel_controlD0"]
     assert "containerEdits" not in spec
+
+
+def test_the_index_is_the_drivers_numbering_not_the_pci_order(tmp_path):
+    # The recorded Gaudi2 host: hl-smi numbers AIP 2 at 0000:1a:00.0 and AIP 3 at 0000:19:00.0.
+    machine = Machine(tmp_path)
+    machine.pci_node("0000:1a:00.0", "accel", "accel2", (261, 2), dev_dir="accel")
+    machine.pci_node("0000:19:00.0", "accel", "accel3", (261, 3), dev_dir="accel")
+    spec, report = build("intel_gaudi", ["0000:19:00.0", "0000:1a:00.0"], str(machine.sys), str(machine.dev))
+    assert [(device["name"], device["pci_address"]) for device in report["devices"]] == [("0", "0000:1a:00.0"), ("1", "0000:19:00.0")]
+    assert device_paths(spec, "0") == ["/dev/accel/accel2"]
 
 
 def test_intel_gpu_spec_and_its_file_name(tmp_path):
