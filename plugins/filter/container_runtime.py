@@ -51,6 +51,14 @@ def container_runtime_auth(auth, engine, images_table=None):
         raise AnsibleFilterError("container_runtime_auth: %s" % exc) from exc
 
 
+def container_runtime_podman_toml(settings):
+    """container_runtime_podman_settings as the TOML of a containers.conf drop-in."""
+    try:
+        return _runtime_plan.podman_settings_toml(settings)
+    except ValueError as exc:
+        raise AnsibleFilterError("container_runtime_podman_toml: %s" % exc) from exc
+
+
 class FilterModule:
     """Container runtime filters of horizon.ai_platform."""
 
@@ -59,4 +67,5 @@ class FilterModule:
             "container_runtime_plan": container_runtime_plan,
             "container_runtime_config": container_runtime_config,
             "container_runtime_auth": container_runtime_auth,
+            "container_runtime_podman_toml": container_runtime_podman_toml,
         }

@@ -113,6 +113,26 @@ def _plain(value):
     return unwrap() if callable(unwrap) else value
 
 
+def canonical(value):
+    """A value in a form that compares equal only for equal data of equal types (Python's ``1 == True == 1.0`` does not)."""
+    value = _plain(value)
+    if isinstance(value, Mapping):
+        return ("table", tuple(sorted((str(key), canonical(item)) for key, item in value.items())))
+    if isinstance(value, (list, tuple)):
+        return ("list", tuple(canonical(item) for item in value))
+    return (type(value).__name__, value)
+
+
+def _set(doc, target, key, value, here):
+    """``target[key] = value``, with the library's refusals (a table into an inline table, a null in TOML) as ConfigError."""
+    if value is None and doc.fmt == "toml":
+        raise ConfigError("%s has no value (null): TOML has none; leave the key out or remove it" % key_path(here))
+    try:
+        target[key] = value
+    except (ValueError, TypeError) as exc:
+        raise ConfigError("cannot set %s: %s" % (key_path(here), exc)) from None
+
+
 def merge_settings(doc, settings, path=()):
     """Merge ``settings`` into the mapping ``doc.root`` (recursively); returns the key paths whose value changed."""
     changed = []
@@ -128,7 +148,7 @@ def _merge_into(doc, target, settings, path, changed):
         here = path + (key,)
         if _is_mapping(value):
             if key not in target:
-                target[key] = doc.new_table()
+                _set(doc, target, key, doc.new_table(), here)
                 if not value:
                     changed.append(key_path(here))
             elif not _is_mapping(target[key]):
@@ -139,8 +159,8 @@ def _merge_into(doc, target, settings, path, changed):
             continue
         if key in target and _is_mapping(target[key]):
             raise ConfigError("%s is a table in the file, but the settings give %s for it; fix the file or the settings" % (key_path(here), _describe(value)))
-        if key not in target or _plain(target[key]) != value:
-            target[key] = value
+        if key not in target or canonical(target[key]) != canonical(value):
+            _set(doc, target, key, value, here)
             changed.append(key_path(here))
 
 
@@ -159,7 +179,7 @@ def _append_into(doc, target, append, path, changed):
         here = path + (key,)
         if _is_mapping(value):
             if key not in target:
-                target[key] = doc.new_table()
+                _set(doc, target, key, doc.new_table(), here)
             elif not _is_mapping(target[key]):
                 raise ConfigError("%s is %s in the file, but append gives a mapping for it" % (key_path(here), _describe(target[key])))
             _append_into(doc, target[key], value, here, changed)
@@ -167,17 +187,20 @@ def _append_into(doc, target, append, path, changed):
         if not isinstance(value, list):
             raise ConfigError("append for %s must be a list, not %s" % (key_path(here), _describe(value)))
         if key not in target:
-            target[key] = list(value)
+            _set(doc, target, key, list(value), here)
             changed.append(key_path(here))
             continue
         current = target[key]
         if not isinstance(current, list):
             raise ConfigError("%s is %s in the file, not a list that items can be added to" % (key_path(here), _describe(current)))
-        present = [_plain(item) for item in current]
-        missing = [item for item in value if item not in present]
+        present = [canonical(item) for item in current]
+        missing = [item for item in value if canonical(item) not in present]
         if missing:
             for item in missing:
-                current.append(item)
+                try:
+                    current.append(item)
+                except (ValueError, TypeError) as exc:
+                    raise ConfigError("cannot add %r to %s: %s" % (item, key_path(here), exc)) from None
             changed.append(key_path(here))
 
 
@@ -206,13 +229,16 @@ def merge(fmt, text, settings=None, append=None, remove=None, indent=2):
     an unchanged file is never rewritten (its layout included).
     """
     doc = Document(fmt, text)
-    before = doc.plain()
+    before = canonical(doc.plain())
     changed = remove_keys(doc, remove or [])
     changed += merge_settings(doc, settings or {})
     changed += append_items(doc, append or {})
-    if doc.plain() == before:
+    if canonical(doc.plain()) == before:
         return text, []
-    return doc.dump(indent), changed
+    try:
+        return doc.dump(indent), changed
+    except (ValueError, TypeError) as exc:
+        raise ConfigError("cannot write the merged file: %s" % exc) from None
 
 
 def as_dict(settings, what):

@@ -19,6 +19,8 @@ Both raise ``ValueError`` with a message that names what is wrong.
 from __future__ import annotations
 
 import base64
+import json
+import math
 import re
 from collections.abc import Mapping
 
@@ -110,6 +112,22 @@ def registry_url(location, insecure=False):
     if host == DOCKER_HUB:
         host = "registry-1.docker.io"
     return "%s://%s%s/" % ("http" if insecure else "https", host, path)
+
+
+def upstream_of(engine, item):
+    """Where pulls of a registry go when its mirrors fail: its location (Docker ignores a location and uses the prefix)."""
+    return item["prefix"] if engine == "docker" else item["location"]
+
+
+def registry_urls(engine, registries, search):
+    """Every registry URL the node may pull from, for the data boundary to decide."""
+    urls = []
+    for item in registries:
+        urls.append({"name": item["prefix"], "url": registry_url(upstream_of(engine, item), item["insecure"]), "role": "location"})
+        urls += [{"name": item["prefix"], "url": registry_url(mirror["location"], mirror["insecure"]), "role": "mirror"} for mirror in item["mirrors"]]
+    for name in search:
+        urls.append({"name": name, "url": registry_url(name), "role": "search"})
+    return urls
 
 
 def _host(location):
@@ -224,15 +242,14 @@ def plan(facts, os_data, settings=None):
         raise ValueError("container_runtime_registries lists %s twice; give each prefix once" % ", ".join(twice))
     result["registries"] = registries
     search = _strings(settings.get("unqualified_search_registries"), "container_runtime_unqualified_search_registries")
+    for name in search:
+        if not _REGISTRY_RE.match(name):
+            raise ValueError("container_runtime_unqualified_search_registries: %r must be a registry host, without a scheme" % name)
     result["search_registries"] = search
+    result["registry_urls"] = registry_urls(engine, registries, search)
     result["boundary_urls"] = [
         {"name": repo["name"], "url": url} for repo in result["repositories"] for url in repo["uris"] + ([repo["key_url"]] if repo["key_url"] else [])
     ]
-    urls = []
-    for item in registries:
-        urls.append({"name": item["prefix"], "url": registry_url(item["location"], item["insecure"]), "role": "location"})
-        urls += [{"name": item["prefix"], "url": registry_url(mirror["location"], mirror["insecure"]), "role": "mirror"} for mirror in item["mirrors"]]
-    result["registry_urls"] = urls
     install = sorted(set(result["packages"]))
     result["summary"] = "%s from the %s source (%s)%s" % (
         engine,
@@ -261,27 +278,36 @@ def engine_cdi(engine, version, requested):
 
 
 def _verdict(verdicts, url):
-    verdict = (verdicts or {}).get(url)
-    if verdict is None:
+    """``(allowed, reason)`` of a URL. Without a policy (``verdicts`` None) everything is allowed; under one, a URL
+    that was not decided is denied, so that a run whose tags skipped the boundary check cannot configure it."""
+    if verdicts is None:
         return True, None
+    verdict = verdicts.get(url)
+    if verdict is None:
+        return False, "%s was not decided against the boundary policy (was the boundary check skipped?)" % url
     return bool(verdict.get("allowed")), verdict.get("reason")
 
 
-def registry_plan(engine, registries, verdicts):
+def registry_plan(engine, registries, verdicts, search=()):
     """Each registry as the boundary allows it: mirrors, and whether pulls may fall back to the registry itself."""
     planned = []
     for item in registries:
         entry = dict(item, mirrors=[dict(m) for m in item["mirrors"]], mirror_only=False)
+        if engine == "docker" and item["location"] != item["prefix"]:
+            raise ValueError(
+                "Docker Engine cannot send %s to another location (%s): pull it by that name, or use podman or containerd" % (item["prefix"], item["location"])
+            )
         for mirror in entry["mirrors"]:
             allowed, reason = _verdict(verdicts, registry_url(mirror["location"], mirror["insecure"]))
             if not allowed:
                 raise ValueError("the mirror %s of %s is outside this node's data boundary: %s" % (mirror["location"], item["prefix"], reason))
-        allowed, reason = _verdict(verdicts, registry_url(item["location"], item["insecure"]))
+        upstream = upstream_of(engine, item)
+        allowed, reason = _verdict(verdicts, registry_url(upstream, item["insecure"]))
         if not allowed:
             if not entry["mirrors"]:
                 raise ValueError(
                     "the registry %s (%s) is outside this node's data boundary, and has no mirror inside it: %s. Give it an in-region mirror, "
-                    "or leave it out" % (item["prefix"], item["location"], reason)
+                    "or leave it out" % (item["prefix"], upstream, reason)
                 )
             if engine == "docker":
                 raise ValueError(
@@ -291,24 +317,37 @@ def registry_plan(engine, registries, verdicts):
                 )
             entry["mirror_only"] = True
             entry["boundary_reason"] = reason
+        if item["blocked"] and engine == "containerd":
+            if not entry["mirrors"]:
+                raise ValueError("containerd cannot block a registry without mirrors (%s is blocked in container_runtime_registries)" % item["prefix"])
+            # containerd blocks nothing itself; with the first mirror as its server, pulls never reach the registry.
+            entry["mirror_only"] = True
         planned.append(entry)
+    held = {item["prefix"] for item in planned if item["mirror_only"]}
+    for name in search:
+        allowed, reason = _verdict(verdicts, registry_url(name))
+        if not allowed and name not in held:
+            raise ValueError(
+                "the search registry %s is outside this node's data boundary (%s): podman would pull short names from it. Leave it out of "
+                "container_runtime_unqualified_search_registries, or give it in-region mirrors in container_runtime_registries" % (name, reason)
+            )
     return planned
 
 
 def _podman(registries, search):
-    """podman's registries drop-in: one [[registry]] per prefix; a registry outside the boundary is blocked."""
+    """podman's registries drop-in: one [[registry]] per prefix; a registry outside the boundary is blocked.
+
+    podman checks ``blocked`` against the registry it is about to contact, so a blocked prefix still uses its mirrors
+    and never reaches its location. A location other than the prefix is a registry of its own there: it gets an entry
+    that blocks it too, unless another entry is given for it.
+    """
     entries = []
+    prefixes = {item["prefix"] for item in registries}
     for item in registries:
-        entries.append(
-            {
-                "prefix": item["prefix"],
-                "location": item["location"],
-                "insecure": item["insecure"],
-                # A blocked registry's mirrors are still used: pulls never reach the registry itself.
-                "blocked": item["blocked"] or item["mirror_only"],
-                "mirrors": item["mirrors"],
-            }
-        )
+        blocked = item["blocked"] or item["mirror_only"]
+        entries.append({"prefix": item["prefix"], "location": item["location"], "insecure": item["insecure"], "blocked": blocked, "mirrors": item["mirrors"]})
+        if blocked and item["location"] != item["prefix"] and item["location"] not in prefixes:
+            entries.append({"prefix": item["location"], "location": item["location"], "insecure": item["insecure"], "blocked": True, "mirrors": []})
     return {"registries": entries, "search": search}
 
 
@@ -343,20 +382,42 @@ def _docker(stacks, cdi, version, registries, nvidia_default):
 
 
 def containerd_version_of_file(text):
-    """The ``version`` a containerd config.toml declares (1 when it declares none, as containerd 1.x reads it)."""
-    match = re.search(r"^version\s*=\s*([0-9]+)\s*(#.*)?$", text or "", re.MULTILINE)
+    """The ``version`` a containerd config.toml declares at its top level, or None where it declares none."""
+    top = re.split(r"^\s*\[", text or "", maxsplit=1, flags=re.MULTILINE)[0]
+    match = re.search(r"^\s*version\s*=\s*([0-9]+)\s*(#.*)?$", top, re.MULTILINE)
     return int(match.group(1)) if match else None
 
 
-def _containerd(stacks, cdi, version, file_version, registries, nvidia_default):
+def containerd_disabled_plugins(text):
+    """The top-level ``disabled_plugins`` list of a config.toml (written on one line, as containerd.io ships it)."""
+    top = re.split(r"^\s*\[", text or "", maxsplit=1, flags=re.MULTILINE)[0]
+    match = re.search(r"^\s*disabled_plugins\s*=\s*\[(.*)\]\s*(#.*)?$", top, re.MULTILINE)
+    if not match:
+        if re.search(r"^\s*disabled_plugins\s*=", top, re.MULTILINE):
+            raise ValueError("containerd's config.toml spreads disabled_plugins over several lines; put it on one line")
+        return None
+    return re.findall(r'"([^"]*)"', match.group(1))
+
+
+def _containerd(stacks, cdi, version, config_text, registries, nvidia_default):
     major = version[0] if version else 1
-    declared = file_version
+    declared = containerd_version_of_file(config_text)
+    settings = {}
     if declared is None:
-        # An empty or version-less file: containerd 1.x would read it as version 1, 2.x as version 2.
+        # A file without a version line is read as version 1 by containerd 1.x. Only one without plugin tables (empty,
+        # or containerd.io's with just disabled_plugins) can take version 2 without losing the operator's settings.
+        if re.search(r"^\s*\[plugins", config_text or "", re.MULTILINE):
+            raise ValueError(
+                "containerd's config.toml has plugin tables but no version line, so containerd 1.x reads it as version 1, whose tables this "
+                "role does not write: add `version = 2` after moving them to version 2's names, or migrate it with `containerd config migrate`"
+            )
         declared = 2
-        settings = {"version": 2}
-    else:
-        settings = {}
+        settings["version"] = 2
+    disabled = containerd_disabled_plugins(config_text)
+    cri_names = ("cri", "io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime", "io.containerd.cri.v1.images")
+    if disabled and any(name in cri_names for name in disabled):
+        # Docker's containerd.io ships the CRI plugin disabled; a Kubernetes node needs it, and CDI lives in it.
+        settings["disabled_plugins"] = [name for name in disabled if name not in cri_names]
     if declared not in CONTAINERD_TABLES and not (declared == 4 and major >= 2):
         raise ValueError(
             "containerd's config.toml declares version %s, which this role does not write (it writes versions 2 and 3): "
@@ -408,14 +469,13 @@ def _containerd(stacks, cdi, version, file_version, registries, nvidia_default):
                 host["override_path"] = True
             servers.append((url, host))
         # containerd falls back to the server once the hosts have failed. A registry outside the boundary gets its
-        # first mirror's host as the server, so nothing falls back to the registry itself.
-        if item["mirror_only"]:
-            first = item["mirrors"][0]
-            server, insecure = containerd_endpoint(_host(first["location"]), first["insecure"])[0], first["insecure"]
-        else:
-            server, insecure = containerd_endpoint(_host(item["location"]), item["insecure"])[0], item["insecure"]
-            if item["location"] == DOCKER_HUB:
-                server = "https://registry-1.docker.io"
+        # first mirror as the server, so nothing falls back to the registry itself. A server with a path is asked at
+        # <path>/v2/..., which a mirror serving that namespace under /v2/<path> answers with "not found": the pull
+        # ends inside the boundary instead of landing in another namespace of the mirror.
+        first = item["mirrors"][0] if item["mirror_only"] else item
+        server, insecure = "%s://%s" % ("http" if first["insecure"] else "https", first["location"]), first["insecure"]
+        if not item["mirror_only"] and item["location"] == DOCKER_HUB:
+            server = "https://registry-1.docker.io"
         data = {"server": server}
         if insecure:
             data["skip_verify"] = True
@@ -464,7 +524,7 @@ def configure(plan_data, version_text, verdicts=None, config_text=None, nvidia_d
                 "NVIDIA Container Toolkit %s writes CDI specs of version 0.7.0; if Docker %s gives containers no GPU, pin a 1.18 release."
                 % (plan_data["toolkit_version"], _version_text(version))
             )
-    registries = registry_plan(engine, plan_data.get("registries") or [], verdicts)
+    registries = registry_plan(engine, plan_data.get("registries") or [], verdicts, plan_data.get("search_registries") or [])
     result = {"engine": engine, "version": _version_text(version), "cdi": cdi, "cdi_reason": cdi_reason, "stacks": stacks, "messages": messages}
     nvidia_default = _bool(nvidia_default, "container_runtime_nvidia_default_runtime")
     if engine == "podman":
@@ -475,7 +535,7 @@ def configure(plan_data, version_text, verdicts=None, config_text=None, nvidia_d
         if cdi and version and tuple(version[:2]) >= DOCKER_CDI_DEFAULT:
             messages.append("Docker %s reads CDI specs by default; features.cdi is set all the same." % _version_text(version))
     else:
-        result["containerd"] = _containerd(stacks, cdi, version, containerd_version_of_file(config_text), registries, nvidia_default)
+        result["containerd"] = _containerd(stacks, cdi, version, config_text, registries, nvidia_default)
     result["mirror_only"] = [item["prefix"] for item in registries if item["mirror_only"]]
     return result
 
@@ -508,3 +568,52 @@ def auth_settings(auth, engine, images_table=None):
         key = "https://index.docker.io/v1/" if engine == "docker" and host == DOCKER_HUB else host
         auths[key] = {"auth": base64.b64encode(("%s:%s" % (user, password)).encode("utf-8")).decode("ascii")}
     return {"auths": auths}
+
+
+_BARE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _toml_key(key):
+    return key if _BARE.match(key) else json.dumps(key, ensure_ascii=False)
+
+
+def _toml_value(value, where):
+    """One TOML value: a string, number, boolean, or a list of them (JSON's string escapes are TOML's too)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise ValueError("%s is %r, which containers.conf cannot hold" % (where, value))
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[%s]" % ", ".join(_toml_value(item, "%s[%d]" % (where, index)) for index, item in enumerate(value))
+    if value is None:
+        raise ValueError("%s has no value (null): TOML has none; leave the key out" % where)
+    raise ValueError("%s is a %s: give a string, number, boolean or list, or a table of them" % (where, type(value).__name__))
+
+
+def podman_settings_toml(settings):
+    """container_runtime_podman_settings as a containers.conf drop-in: tables of values, one level of sub-tables."""
+    if not isinstance(settings, Mapping):
+        raise ValueError("container_runtime_podman_settings must map containers.conf tables to their keys")
+    lines = []
+    for table, values in settings.items():
+        where = "container_runtime_podman_settings.%s" % table
+        if not isinstance(values, Mapping):
+            raise ValueError("%s must be a table of keys (such as {runtime: runc} for engine), not %s" % (where, type(values).__name__))
+        lines += ["", "[%s]" % _toml_key(str(table))]
+        for key, value in values.items():
+            if not isinstance(value, Mapping):
+                lines.append("%s = %s" % (_toml_key(str(key)), _toml_value(value, "%s.%s" % (where, key))))
+        for key, sub in values.items():
+            if isinstance(sub, Mapping):
+                lines += ["", "[%s.%s]" % (_toml_key(str(table)), _toml_key(str(key)))]
+                for subkey, value in sub.items():
+                    if isinstance(value, Mapping):
+                        raise ValueError("%s.%s.%s is a table three levels deep, which this drop-in does not write" % (where, key, subkey))
+                    lines.append("%s = %s" % (_toml_key(str(subkey)), _toml_value(value, "%s.%s.%s" % (where, key, subkey))))
+    return "\n".join(lines).lstrip("\n") + "\n"

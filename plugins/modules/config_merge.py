@@ -170,6 +170,8 @@ def _read(path, create):
 
 
 def _write(module, path, text):
+    """Stage, validate, then rename. A new file gets its mode before it appears, so that a credentials file is never
+    readable by others for a moment (atomic_move gives a new file the umask's mode)."""
     directory = os.path.dirname(path) or "."
     if not os.path.isdir(directory):
         raise ConfigError("cannot be written: the directory %s does not exist" % directory)
@@ -188,7 +190,12 @@ def _write(module, path, text):
                 raise ConfigError(
                     "the merged file failed validation (%s, exit %d), so it was not written: %s" % (validate, rc, to_text(err or out).strip() or "no output")
                 )
-        module.atomic_move(staging, path)
+        if os.path.exists(path):
+            module.atomic_move(staging, path)
+        else:
+            if module.params["mode"] is not None:
+                module.set_mode_if_different(staging, module.params["mode"], False)
+            os.rename(staging, path)
     finally:
         if os.path.exists(staging):
             os.unlink(staging)

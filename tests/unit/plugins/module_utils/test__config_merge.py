@@ -181,3 +181,19 @@ def test_toml_remove_of_a_runtime_table():
 def test_a_toml_file_that_does_not_parse_is_named_as_such():
     with pytest.raises(ConfigError, match="not valid TOML"):
         merge("toml", "version = 2\n[plugins\n", settings={"version": 2})
+
+
+def test_a_value_of_another_type_is_a_change_even_where_python_calls_them_equal():
+    text, changed = merge("json", '{"debug": true, "max-concurrent-downloads": 3}\n', settings={"debug": 1, "max-concurrent-downloads": 3.0})
+    assert json.loads(text) == {"debug": 1, "max-concurrent-downloads": 3.0}
+    assert changed == ["debug", "max-concurrent-downloads"]
+
+
+def test_toml_refusals_are_errors_naming_the_key():
+    with pytest.raises(ConfigError, match=r"version has no value \(null\): TOML has none"):
+        merge("toml", "version = 2\n", settings={"version": None})
+    inline = 'version = 2\n[plugins."io.containerd.grpc.v1.cri"]\nregistry = { config_path = "" }\n'
+    with pytest.raises(ConfigError, match=r'cannot set plugins\."io\.containerd\.grpc\.v1\.cri"\.registry\.mirrors'):
+        merge("toml", inline, settings={"plugins": {CRI: {"registry": {"mirrors": {"docker.io": {"endpoint": ["https://m"]}}}}}})
+    # JSON has null: it is a value there.
+    assert json.loads(merge("json", "{}", settings={"default-runtime": None})[0]) == {"default-runtime": None}

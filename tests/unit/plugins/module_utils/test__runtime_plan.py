@@ -292,8 +292,9 @@ def test_containerd_hosts_files_map_podman_style_namespaces_to_override_path():
 def test_containerd_takes_a_remapped_location_with_a_path_as_a_host_entry():
     registries = [{"prefix": "quay.io", "location": "registry.eu.example.com/quay"}]
     hosts = rp.configure(plan_for("Debian_13.yml", CPU, engine="containerd", registries=registries), "containerd 1.7.24", config_text="")["containerd"]["hosts"]
+    # The server keeps the path: containerd asks it at /quay/v2/..., a dead end inside the same registry, not its root.
     assert hosts["quay.io"] == {
-        "server": "https://registry.eu.example.com",
+        "server": "https://registry.eu.example.com/quay",
         "host": {"https://registry.eu.example.com/v2/quay": {"capabilities": ["pull", "resolve"], "override_path": True}},
     }
 
@@ -309,16 +310,19 @@ def test_an_unknown_containerd_config_version_is_refused():
         rp.configure(plan_for("Debian_13.yml", CPU, engine="containerd"), "containerd 1.7.24", config_text="version = 1\n")
 
 
-DENIED_HUB = {"https://registry-1.docker.io/": {"allowed": False, "reason": "registry-1.docker.io is in us-east-1, outside the boundary eu"}}
+DENIED_HUB = {
+    "https://registry-1.docker.io/": {"allowed": False, "reason": "registry-1.docker.io is in us-east-1, outside the boundary eu"},
+    "https://registry.eu.example.com/dockerhub/": {"allowed": True, "reason": "registry.eu.example.com is in eu-west-1"},
+}
 
 
 def test_a_registry_outside_the_boundary_is_held_to_its_mirrors_by_podman_and_containerd():
     podman = rp.configure(plan_for("Debian_13.yml", CPU, registries=HUB), "podman version 5.4.2", verdicts=DENIED_HUB)
     assert podman["podman"]["registries"][0]["blocked"] is True and podman["mirror_only"] == ["docker.io"]
     containerd = rp.configure(plan_for("Debian_13.yml", CPU, engine="containerd", registries=HUB), "containerd 1.7.24", verdicts=DENIED_HUB, config_text="")
-    # The mirror's own host is the server: a pull the mirror cannot serve ends there, not at Docker Hub.
+    # The mirror is the server: a pull the mirror cannot serve ends there, not at Docker Hub.
     assert containerd["containerd"]["hosts"]["docker.io"] == {
-        "server": "https://registry.eu.example.com",
+        "server": "https://registry.eu.example.com/dockerhub",
         "host": {"https://registry.eu.example.com/v2/dockerhub": {"capabilities": ["pull", "resolve"], "override_path": True}},
     }
 
@@ -331,7 +335,7 @@ def test_docker_cannot_hold_pulls_to_mirrors():
 def test_a_registry_outside_without_a_mirror_and_a_mirror_outside_are_refused():
     with pytest.raises(ValueError, match=r"the registry docker\.io .* is outside this node's data boundary, and has no mirror inside it"):
         rp.configure(plan_for("Debian_13.yml", CPU, registries=[{"prefix": "docker.io"}]), "podman version 5.4.2", verdicts=DENIED_HUB)
-    denied_mirror = {"https://registry.eu.example.com/dockerhub/": {"allowed": False, "reason": "outside"}}
+    denied_mirror = {"https://registry.eu.example.com/dockerhub/": {"allowed": False, "reason": "outside"}, "https://registry-1.docker.io/": {"allowed": True}}
     with pytest.raises(ValueError, match=r"the mirror registry\.eu\.example\.com/dockerhub of docker\.io is outside this node's data boundary: outside"):
         rp.configure(plan_for("Debian_13.yml", CPU, registries=HUB), "podman version 5.4.2", verdicts=denied_mirror)
 
@@ -407,3 +411,110 @@ def test_toolkit_specs_of_cdi_07_need_an_engine_that_reads_them(tmp_path_factory
         assert rp.configure(plan, version, config_text="version = 2\n")["cdi"] is True
     # The default, 1.18.2, writes 0.5.0 specs that every CDI engine reads.
     assert rp.configure(plan_for(os_file, machine("hgx-h100-8x", tmp_path_factory), engine=engine), version, config_text="version = 2\n")["cdi"]
+
+
+def test_under_a_policy_an_undecided_registry_is_denied():
+    # A run whose tags skipped the boundary check has a policy but no verdicts: nothing is configured.
+    with pytest.raises(ValueError, match=r"was not decided against the boundary policy"):
+        rp.configure(plan_for("Debian_13.yml", CPU, registries=HUB), "podman version 5.4.2", verdicts={})
+
+
+def test_podman_blocks_a_remapped_location_as_well():
+    registries = [{"prefix": "docker.io", "location": "hub-proxy.us.example.com", "mirrors": ["registry.eu.example.com/dockerhub"]}]
+    verdicts = {
+        "https://hub-proxy.us.example.com/": {"allowed": False, "reason": "us-east-1"},
+        "https://registry.eu.example.com/dockerhub/": {"allowed": True},
+    }
+    config = rp.configure(plan_for("Debian_13.yml", CPU, registries=registries), "podman version 5.4.2", verdicts=verdicts)
+    # podman checks blocked against the registry it is about to contact: the location needs an entry of its own.
+    assert [(entry["prefix"], entry["location"], entry["blocked"]) for entry in config["podman"]["registries"]] == [
+        ("docker.io", "hub-proxy.us.example.com", True),
+        ("hub-proxy.us.example.com", "hub-proxy.us.example.com", True),
+    ]
+
+
+def test_docker_is_decided_by_the_prefix_it_really_pulls_from_and_cannot_remap():
+    plan = plan_for("Debian_13.yml", CPU, engine="docker", registries=HUB)
+    assert plan["registry_urls"][0] == {"name": "docker.io", "url": "https://registry-1.docker.io/", "role": "location"}
+    remap = plan_for("Debian_13.yml", CPU, engine="docker", registries=[{"prefix": "docker.io", "location": "hub.eu.example.com"}])
+    with pytest.raises(ValueError, match=r"Docker Engine cannot send docker\.io to another location \(hub\.eu\.example\.com\)"):
+        rp.configure(remap, "Docker version 26.1.5")
+
+
+def test_search_registries_are_decided_too():
+    plan = plan_for("Debian_13.yml", CPU, registries=HUB, unqualified_search_registries=["docker.io", "quay.io"])
+    assert [entry["url"] for entry in plan["registry_urls"] if entry["role"] == "search"] == ["https://registry-1.docker.io/", "https://quay.io/"]
+    verdicts = dict(DENIED_HUB, **{"https://quay.io/": {"allowed": False, "reason": "us-east-1"}})
+    with pytest.raises(ValueError, match=r"the search registry quay\.io is outside this node's data boundary"):
+        rp.configure(plan, "podman version 5.4.2", verdicts=verdicts)
+    # docker.io is held to its mirrors, so a short name searched there stays inside.
+    allowed = dict(DENIED_HUB, **{"https://quay.io/": {"allowed": True}})
+    assert rp.configure(plan, "podman version 5.4.2", verdicts=allowed)["podman"]["search"] == ["docker.io", "quay.io"]
+    with pytest.raises(ValueError, match="must be a registry host, without a scheme"):
+        plan_for("Debian_13.yml", CPU, unqualified_search_registries=["https://quay.io"])
+
+
+def test_containerd_blocks_a_registry_by_making_its_mirror_the_server():
+    blocked = [{"prefix": "docker.io", "blocked": True, "mirrors": ["registry.eu.example.com/dockerhub"]}]
+    hosts = rp.configure(plan_for("Debian_13.yml", CPU, engine="containerd", registries=blocked), "containerd 1.7.24", config_text="")["containerd"]["hosts"]
+    assert hosts["docker.io"]["server"] == "https://registry.eu.example.com/dockerhub"
+    with pytest.raises(ValueError, match="containerd cannot block a registry without mirrors"):
+        rp.configure(plan_for("Debian_13.yml", CPU, engine="containerd", registries=[{"prefix": "quay.io", "blocked": True}]), "containerd 1.7.24")
+
+
+def test_containerd_io_ships_the_cri_plugin_disabled_and_the_role_enables_it():
+    shipped = '# Copyright 2018-2022 Docker Inc.\n\ndisabled_plugins = ["cri"]\n\n#root = "/var/lib/containerd"\n'
+    settings = rp.configure(plan_for("Debian_13.yml", CPU, engine="containerd", source="vendor"), "containerd containerd.io 1.7.27", config_text=shipped)[
+        "containerd"
+    ]["settings"]
+    assert settings["disabled_plugins"] == [] and settings["version"] == 2
+    kept = rp.configure(
+        plan_for("Debian_13.yml", CPU, engine="containerd"),
+        "containerd 1.7.24",
+        config_text='version = 2\ndisabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "cri"]\n',
+    )
+    assert kept["containerd"]["settings"]["disabled_plugins"] == ["io.containerd.snapshotter.v1.btrfs"]
+    with pytest.raises(ValueError, match="spreads disabled_plugins over several lines"):
+        rp.configure(plan_for("Debian_13.yml", CPU, engine="containerd"), "containerd 1.7.24", config_text='version = 2\ndisabled_plugins = [\n  "cri",\n]\n')
+
+
+def test_a_version_less_file_with_version_1_tables_is_refused_and_a_version_inside_a_table_is_not_the_files():
+    v1 = '[plugins.cri]\n  sandbox_image = "registry.k8s.io/pause:3.9"\n'
+    with pytest.raises(ValueError, match="has plugin tables but no version line"):
+        rp.configure(plan_for("Debian_13.yml", CPU, engine="containerd"), "containerd 1.7.24", config_text=v1)
+    assert rp.containerd_version_of_file('[plugins."x"]\n  version = 3\n') is None
+    assert rp.containerd_version_of_file("# v\nversion = 3  # containerd 2\n[plugins]\n") == 3
+
+
+@pytest.mark.parametrize(
+    ("settings", "text"),
+    [
+        ({"engine": {"runtime": "runc", "cgroup_manager": "cgroupfs"}}, '[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\n'),
+        (
+            {"containers": {"default_ulimits": ["nofile=20000:20000"], "log_size_max": -1, "init": True}},
+            '[containers]\ndefault_ulimits = ["nofile=20000:20000"]\nlog_size_max = -1\ninit = true\n',
+        ),
+        (
+            {"engine": {"runtimes": {"kata": ["/usr/bin/kata-runtime"]}, "env": ['A="b\\c"']}},
+            '[engine]\nenv = ["A=\\"b\\\\c\\""]\n\n[engine.runtimes]\nkata = ["/usr/bin/kata-runtime"]\n',
+        ),
+        ({"engine": {"x.y": "\u00e9\U0001f680"}}, '[engine]\n"x.y" = "\u00e9\U0001f680"\n'),
+    ],
+)
+def test_podman_settings_as_toml(settings, text):
+    assert rp.podman_settings_toml(settings) == text
+    assert tomllib.loads(text) == settings
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"engine": "runc"}, r"container_runtime_podman_settings\.engine must be a table of keys"),
+        ({"engine": {"runtime": None}}, r"engine\.runtime has no value \(null\)"),
+        ({"engine": {"service_destinations": {"prod": {"uri": "x"}}}}, "three levels deep"),
+        ({"engine": {"n": float("nan")}}, "which containers.conf cannot hold"),
+    ],
+)
+def test_podman_settings_that_toml_cannot_hold_are_named(settings, message):
+    with pytest.raises(ValueError, match=message):
+        rp.podman_settings_toml(settings)

@@ -130,3 +130,12 @@ def test_toml_without_tomlkit_names_the_missing_library(tmp_path, capsys, monkey
     path.write_text("version = 2\n")
     result, failed = run_module(config_merge.main, {"path": str(path), "settings": {"version": 2}}, capsys)
     assert failed and "tomlkit" in result["msg"] and "to merge settings into the TOML file" in result["msg"]
+
+
+def test_a_new_credentials_file_is_created_with_its_mode(tmp_path, capsys):
+    path = tmp_path / "auth.json"
+    args = {"path": str(path), "settings": {"auths": {"r.example.com": {"auth": "cm9ib3Q6cHc="}}}, "mode": "0600"}
+    result, failed = run_module(config_merge.main, args, capsys)
+    assert not failed and result["changed"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert sorted(os.listdir(tmp_path)) == ["auth.json"]
