@@ -161,11 +161,11 @@ cdi_version:
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.horizon.ai_platform.plugins.module_utils._cdi import KINDS, CdiError, build, conflicts, dumps, spec_devices, spec_file_name
+from ansible_collections.horizon.ai_platform.plugins.module_utils._staged_write import write_file
 
 
 def _current(path):
@@ -179,16 +179,7 @@ def _write(module, path, text):
     directory = os.path.dirname(path)
     if not os.path.isdir(directory):
         os.makedirs(directory, mode=0o755)
-    handle, staging = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
-    try:
-        with os.fdopen(handle, "w") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        module.atomic_move(staging, path)
-    finally:
-        if os.path.exists(staging):
-            os.unlink(staging)
+    write_file(module, path, text.encode("utf-8"), mode=module.params["mode"])
 
 
 def run(module):

@@ -146,12 +146,12 @@ backup_file:
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
 from ansible_collections.horizon.ai_platform.plugins.module_utils._config_merge import ConfigError, MissingTomlkit, as_dict, format_for, merge
+from ansible_collections.horizon.ai_platform.plugins.module_utils._staged_write import write_file
 
 
 def _read(path, create):
@@ -170,35 +170,24 @@ def _read(path, create):
 
 
 def _write(module, path, text):
-    """Stage, validate, then rename. A new file gets its mode before it appears, so that a credentials file is never
-    readable by others for a moment (atomic_move gives a new file the umask's mode)."""
+    """Stage, validate, then rename (a new file with its mode already set)."""
     directory = os.path.dirname(path) or "."
     if not os.path.isdir(directory):
         raise ConfigError("cannot be written: the directory %s does not exist" % directory)
-    handle, staging = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(to_bytes(text))
-            out.flush()
-            os.fsync(out.fileno())
-        validate = module.params["validate"]
-        if validate:
-            if "%s" not in validate:
-                raise ConfigError("validate must hold %%s where the file's path goes: %r" % validate)
-            rc, out, err = module.run_command(validate % staging, use_unsafe_shell=False)
-            if rc != 0:
-                raise ConfigError(
-                    "the merged file failed validation (%s, exit %d), so it was not written: %s" % (validate, rc, to_text(err or out).strip() or "no output")
-                )
-        if os.path.exists(path):
-            module.atomic_move(staging, path)
-        else:
-            if module.params["mode"] is not None:
-                module.set_mode_if_different(staging, module.params["mode"], False)
-            os.rename(staging, path)
-    finally:
-        if os.path.exists(staging):
-            os.unlink(staging)
+    validate = module.params["validate"]
+    if validate and "%s" not in validate:
+        raise ConfigError("validate must hold %%s where the file's path goes: %r" % validate)
+
+    def check(staging):
+        if not validate:
+            return
+        rc, out, err = module.run_command(validate % staging, use_unsafe_shell=False)
+        if rc != 0:
+            raise ConfigError(
+                "the merged file failed validation (%s, exit %d), so it was not written: %s" % (validate, rc, to_text(err or out).strip() or "no output")
+            )
+
+    write_file(module, path, to_bytes(text), mode=module.params["mode"], check=check)
 
 
 def run(module):

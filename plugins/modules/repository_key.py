@@ -130,6 +130,8 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import fetch_url
 
+from ansible_collections.horizon.ai_platform.plugins.module_utils._staged_write import write_file
+
 MAX_KEY_BYTES = 1024 * 1024
 _FINGERPRINT_RE = re.compile(r"^[0-9A-F]{40}$")
 
@@ -287,16 +289,7 @@ def run(module):
         directory = os.path.dirname(p["dest"]) or "."
         if not os.path.isdir(directory):
             raise KeyProblem("the directory of %s does not exist" % p["dest"])
-        handle, staging = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(p["dest"]))
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(exported)
-                out.flush()
-                os.fsync(out.fileno())
-            module.atomic_move(staging, p["dest"])
-        finally:
-            if os.path.exists(staging):
-                os.unlink(staging)
+        write_file(module, p["dest"], exported, mode=p["mode"])
     file_args = module.load_file_common_arguments({"path": p["dest"], "mode": p["mode"]})
     if os.path.exists(p["dest"]):
         result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
