@@ -36,6 +36,8 @@ FAMILIES = ("apt", "dnf")
 # 28.2); containerd 1.7 (through its CRI plugin, behind enable_cdi until 2.0).
 CDI_SINCE = {"podman": (4, 1), "docker": (25, 0), "containerd": (1, 7)}
 DOCKER_CDI_DEFAULT = (28, 2)
+# podman runs containers as systemd services through Quadlet from 4.4 (Debian 13, Ubuntu 24.04, RHEL 9.2).
+QUADLET_SINCE = (4, 4)
 # NVIDIA Container Toolkit 1.19.1 and later write additionalGids, which needs CDI 0.7.0: podman reads it from 5.1,
 # containerd from 2.0 (1.7 bundles the CDI library 0.6). The first Docker release that reads it is not known.
 NVIDIA_CDI_07 = (1, 19, 1)
@@ -526,6 +528,10 @@ def configure(plan_data, version_text, verdicts=None, config_text=None, nvidia_d
             )
     registries = registry_plan(engine, plan_data.get("registries") or [], verdicts, plan_data.get("search_registries") or [])
     result = {"engine": engine, "version": _version_text(version), "cdi": cdi, "cdi_reason": cdi_reason, "stacks": stacks, "messages": messages}
+    result["quadlet"] = engine == "podman" and version is not None and tuple(version[:2]) >= QUADLET_SINCE
+    version_text = result["version"]
+    if engine == "podman" and not result["quadlet"]:
+        messages.append("podman %s has no Quadlet (4.4 and later): containers run as systemd services only through podman generate systemd." % version_text)
     nvidia_default = _bool(nvidia_default, "container_runtime_nvidia_default_runtime")
     if engine == "podman":
         result["podman"] = _podman(registries, plan_data.get("search_registries") or [])

@@ -518,3 +518,10 @@ def test_podman_settings_as_toml(settings, text):
 def test_podman_settings_that_toml_cannot_hold_are_named(settings, message):
     with pytest.raises(ValueError, match=message):
         rp.podman_settings_toml(settings)
+
+
+@pytest.mark.parametrize(("version", "quadlet"), [("podman version 4.3.1", False), ("podman version 4.4.0", True), ("podman version 5.4.2", True)])
+def test_quadlet_comes_with_podman_44(version, quadlet):
+    config = rp.configure(plan_for("Debian_13.yml", CPU), version)
+    assert config["quadlet"] is quadlet
+    assert any("has no Quadlet" in message for message in config["messages"]) is not quadlet
