@@ -81,7 +81,7 @@ class Document:
     def plain(self):
         if self.fmt == "json":
             return json.loads(json.dumps(self.root))
-        return self.root.unwrap()
+        return _plain(self.root)
 
     def dump(self, indent=2):
         if self.fmt == "json":
@@ -108,9 +108,21 @@ def _describe(value):
 
 
 def _plain(value):
-    """A value as plain Python data, whatever library it came from."""
+    """A value as plain Python data, whatever library it came from (tomlkit before 0.11, as Ubuntu 22.04 ships it, has
+    no ``unwrap()``: its items are subclasses of the built-in types, but for booleans)."""
     unwrap = getattr(value, "unwrap", None)
-    return unwrap() if callable(unwrap) else value
+    if callable(unwrap):
+        return unwrap()
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if type(value).__name__ == "Bool" and hasattr(value, "value"):
+        return bool(value.value)
+    for kind in (bool, int, float, str):
+        if isinstance(value, kind):
+            return kind(value)
+    return value
 
 
 def canonical(value):

@@ -127,8 +127,10 @@ def registry_urls(engine, registries, search):
     for item in registries:
         urls.append({"name": item["prefix"], "url": registry_url(upstream_of(engine, item), item["insecure"]), "role": "location"})
         urls += [{"name": item["prefix"], "url": registry_url(mirror["location"], mirror["insecure"]), "role": "mirror"} for mirror in item["mirrors"]]
-    for name in search:
-        urls.append({"name": name, "url": registry_url(name), "role": "search"})
+    if engine == "podman":
+        # Only podman searches registries for short names.
+        for name in search:
+            urls.append({"name": name, "url": registry_url(name), "role": "search"})
     return urls
 
 
@@ -326,7 +328,7 @@ def registry_plan(engine, registries, verdicts, search=()):
             entry["mirror_only"] = True
         planned.append(entry)
     held = {item["prefix"] for item in planned if item["mirror_only"]}
-    for name in search:
+    for name in search if engine == "podman" else ():
         allowed, reason = _verdict(verdicts, registry_url(name))
         if not allowed and name not in held:
             raise ValueError(
@@ -542,7 +544,7 @@ def configure(plan_data, version_text, verdicts=None, config_text=None, nvidia_d
             messages.append("Docker %s reads CDI specs by default; features.cdi is set all the same." % _version_text(version))
     else:
         result["containerd"] = _containerd(stacks, cdi, version, config_text, registries, nvidia_default)
-    result["mirror_only"] = [item["prefix"] for item in registries if item["mirror_only"]]
+    result["mirror_only"] = [item["prefix"] for item in registries if item.get("boundary_reason")]
     return result
 
 
@@ -567,7 +569,11 @@ def auth_settings(auth, engine, images_table=None):
             raise ValueError("container_runtime_registry_auth[%s]: username (without ':') and password must be non-empty strings" % host)
         entries[host] = (username, password)
     if engine == "containerd":
-        configs = {host: {"auth": {"username": user, "password": password}} for host, (user, password) in entries.items()}
+        # The CRI plugin looks logins up by the host it contacts: Docker Hub's is registry-1.docker.io.
+        configs = {
+            ("registry-1.docker.io" if host == DOCKER_HUB else host): {"auth": {"username": user, "password": password}}
+            for host, (user, password) in entries.items()
+        }
         return {"plugins": {images_table or CONTAINERD_TABLES[2][1]: {"registry": {"configs": configs}}}}
     auths = {}
     for host, (user, password) in entries.items():
@@ -580,7 +586,7 @@ _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def _toml_key(key):
-    return key if _BARE.match(key) else json.dumps(key, ensure_ascii=False)
+    return key if _BARE.match(key) else json.dumps(key, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def _toml_value(value, where):
@@ -594,7 +600,8 @@ def _toml_value(value, where):
             raise ValueError("%s is %r, which containers.conf cannot hold" % (where, value))
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        # JSON leaves DEL as it is; TOML wants it escaped.
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, (list, tuple)):
         return "[%s]" % ", ".join(_toml_value(item, "%s[%d]" % (where, index)) for index, item in enumerate(value))
     if value is None:

@@ -32,6 +32,11 @@ def write_file(module, path, data, mode=None, check=None):
         else:
             if mode is not None:
                 module.set_mode_if_different(staging, mode, False)
+            else:
+                # What a new file gets elsewhere: 0666 less the umask (mkstemp made it 0600).
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(staging, 0o666 & ~umask)
             os.rename(staging, path)
     finally:
         if os.path.exists(staging):

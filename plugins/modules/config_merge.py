@@ -239,6 +239,8 @@ def main():
         module.exit_json(**run(module))
     except ConfigError as exc:
         module.fail_json(msg="config_merge %s: %s" % (module.params["path"], exc))
+    except OSError as exc:
+        module.fail_json(msg="config_merge %s: %s" % (module.params["path"], exc.strerror or exc))
     except MissingTomlkit:
         module.fail_json(msg=missing_required_lib("tomlkit", reason="to merge settings into the TOML file %s" % module.params["path"]))
 

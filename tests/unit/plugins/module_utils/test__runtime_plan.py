@@ -525,3 +525,28 @@ def test_quadlet_comes_with_podman_44(version, quadlet):
     config = rp.configure(plan_for("Debian_13.yml", CPU), version)
     assert config["quadlet"] is quadlet
     assert any("has no Quadlet" in message for message in config["messages"]) is not quadlet
+
+
+def test_only_podman_searches_registries():
+    for engine in ("docker", "containerd"):
+        plan = plan_for("Debian_13.yml", CPU, engine=engine, unqualified_search_registries=["quay.io"])
+        assert [entry for entry in plan["registry_urls"] if entry["role"] == "search"] == []
+        rp.configure(plan, "containerd 1.7.24" if engine == "containerd" else "Docker version 26.1.5", verdicts={}, config_text="")
+
+
+def test_containerds_docker_hub_login_is_for_the_host_it_contacts():
+    configs = rp.auth_settings({"docker.io": {"username": "u", "password": "p"}}, "containerd")["plugins"]["io.containerd.grpc.v1.cri"]["registry"]["configs"]
+    assert list(configs) == ["registry-1.docker.io"]
+
+
+def test_a_registry_blocked_by_the_operator_is_not_said_to_be_held_by_the_boundary():
+    blocked = [{"prefix": "docker.io", "blocked": True, "mirrors": ["registry.eu.example.com/dockerhub"]}]
+    config = rp.configure(plan_for("Debian_13.yml", CPU, engine="containerd", registries=blocked), "containerd 1.7.24", config_text="")
+    assert config["mirror_only"] == []
+    held = rp.configure(plan_for("Debian_13.yml", CPU, engine="containerd", registries=HUB), "containerd 1.7.24", verdicts=DENIED_HUB, config_text="")
+    assert held["mirror_only"] == ["docker.io"]
+
+
+def test_toml_escapes_what_json_leaves_raw():
+    text = rp.podman_settings_toml({"engine": {"x\x7f": "a\x7fb"}})
+    assert tomllib.loads(text) == {"engine": {"x\x7f": "a\x7fb"}}

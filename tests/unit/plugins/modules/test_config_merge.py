@@ -139,3 +139,21 @@ def test_a_new_credentials_file_is_created_with_its_mode(tmp_path, capsys):
     assert not failed and result["changed"]
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert sorted(os.listdir(tmp_path)) == ["auth.json"]
+
+
+def test_a_new_file_without_a_mode_gets_the_umasks(tmp_path, capsys):
+    path = tmp_path / "policy.json"
+    umask = os.umask(0o022)
+    try:
+        result, failed = run_module(config_merge.main, {"path": str(path), "settings": {"default": [{"type": "reject"}]}}, capsys)
+    finally:
+        os.umask(umask)
+    assert not failed and result["changed"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_a_file_that_cannot_be_read_is_an_error_not_a_traceback(tmp_path, capsys):
+    path = tmp_path / "daemon.json"
+    path.mkdir()
+    result, failed = run_module(config_merge.main, {"path": str(path), "settings": {"debug": True}}, capsys)
+    assert failed and "not a regular file" in result["msg"]
