@@ -145,75 +145,69 @@ def _set(doc, target, key, value, here):
         raise ConfigError("cannot set %s: %s" % (key_path(here), exc)) from None
 
 
-def merge_settings(doc, settings, path=()):
-    """Merge ``settings`` into the mapping ``doc.root`` (recursively); returns the key paths whose value changed."""
-    changed = []
-    _merge_into(doc, doc.root, settings, path, changed)
-    return changed
-
-
-def _merge_into(doc, target, settings, path, changed):
-    if not _is_mapping(settings):
-        raise ConfigError("settings for %s must be a mapping, not %s" % (key_path(path), _describe(settings)))
-    for name, value in settings.items():
+def _walk(doc, target, given, path, changed, leaf, giver):
+    """Walk the nested mapping ``given`` into the file's ``target``: tables are created where missing (a new empty one
+    counts as a change), and ``leaf`` handles every other value. ``giver`` names the option in messages."""
+    for name, value in given.items():
         key = str(name)
         here = path + (key,)
-        if _is_mapping(value):
-            if key not in target:
-                _set(doc, target, key, doc.new_table(), here)
-                if not value:
-                    changed.append(key_path(here))
-            elif not _is_mapping(target[key]):
-                raise ConfigError(
-                    "%s is %s in the file, but the settings give a mapping for it; fix the file or the settings" % (key_path(here), _describe(target[key]))
-                )
-            _merge_into(doc, target[key], value, here, changed)
+        if not _is_mapping(value):
+            leaf(doc, target, key, value, here, changed)
             continue
-        if key in target and _is_mapping(target[key]):
-            raise ConfigError("%s is a table in the file, but the settings give %s for it; fix the file or the settings" % (key_path(here), _describe(value)))
-        if key not in target or canonical(target[key]) != canonical(value):
-            _set(doc, target, key, value, here)
-            changed.append(key_path(here))
-
-
-def append_items(doc, append, path=()):
-    """Add each list item of ``append`` (a nested mapping whose leaves are lists) that the file's list lacks."""
-    changed = []
-    _append_into(doc, doc.root, append, path, changed)
-    return changed
-
-
-def _append_into(doc, target, append, path, changed):
-    if not _is_mapping(append):
-        raise ConfigError("append for %s must be a mapping whose leaves are lists" % key_path(path))
-    for name, value in append.items():
-        key = str(name)
-        here = path + (key,)
-        if _is_mapping(value):
-            if key not in target:
-                _set(doc, target, key, doc.new_table(), here)
-            elif not _is_mapping(target[key]):
-                raise ConfigError("%s is %s in the file, but append gives a mapping for it" % (key_path(here), _describe(target[key])))
-            _append_into(doc, target[key], value, here, changed)
-            continue
-        if not isinstance(value, list):
-            raise ConfigError("append for %s must be a list, not %s" % (key_path(here), _describe(value)))
         if key not in target:
-            _set(doc, target, key, list(value), here)
-            changed.append(key_path(here))
-            continue
-        current = target[key]
-        if not isinstance(current, list):
-            raise ConfigError("%s is %s in the file, not a list that items can be added to" % (key_path(here), _describe(current)))
-        present = [canonical(item) for item in current]
-        missing = [item for item in value if canonical(item) not in present]
-        if missing:
-            for item in missing:
-                try:
-                    current.append(item)
-                except (ValueError, TypeError) as exc:
-                    raise ConfigError("cannot add %r to %s: %s" % (item, key_path(here), exc)) from None
-            changed.append(key_path(here))
+            _set(doc, target, key, doc.new_table(), here)
+            if not value:
+                changed.append(key_path(here))
+        elif not _is_mapping(target[key]):
+            raise ConfigError("%s is %s in the file, but %s a mapping for it; fix the file or the settings" % (key_path(here), _describe(target[key]), giver))
+        _walk(doc, target[key], value, here, changed, leaf, giver)
+
+
+def _set_leaf(doc, target, key, value, here, changed):
+    if key in target and _is_mapping(target[key]):
+        raise ConfigError("%s is a table in the file, but the settings give %s for it; fix the file or the settings" % (key_path(here), _describe(value)))
+    if key not in target or canonical(target[key]) != canonical(value):
+        _set(doc, target, key, value, here)
+        changed.append(key_path(here))
+
+
+def _append_leaf(doc, target, key, value, here, changed):
+    if not isinstance(value, list):
+        raise ConfigError("append for %s must be a list, not %s" % (key_path(here), _describe(value)))
+    if key not in target:
+        _set(doc, target, key, list(value), here)
+        changed.append(key_path(here))
+        return
+    current = target[key]
+    if not isinstance(current, list):
+        raise ConfigError("%s is %s in the file, not a list that items can be added to" % (key_path(here), _describe(current)))
+    present = [canonical(item) for item in current]
+    missing = [item for item in value if canonical(item) not in present]
+    if missing:
+        for item in missing:
+            try:
+                current.append(item)
+            except (ValueError, TypeError) as exc:
+                raise ConfigError("cannot add %r to %s: %s" % (item, key_path(here), exc)) from None
+        changed.append(key_path(here))
+
+
+def merge_settings(doc, settings):
+    """Merge ``settings`` into the mapping ``doc.root`` (recursively); returns the key paths whose value changed."""
+    if not _is_mapping(settings):
+        raise ConfigError("settings must be a mapping, not %s" % _describe(settings))
+    changed = []
+    _walk(doc, doc.root, settings, (), changed, _set_leaf, "the settings give")
+    return changed
+
+
+def append_items(doc, append):
+    """Add each list item of ``append`` (a nested mapping whose leaves are lists) that the file's list lacks."""
+    if not _is_mapping(append):
+        raise ConfigError("append must be a mapping whose leaves are lists")
+    changed = []
+    _walk(doc, doc.root, append, (), changed, _append_leaf, "append gives")
+    return changed
 
 
 def remove_keys(doc, paths):

@@ -64,6 +64,10 @@ def parse_version(text):
     return (int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
 
 
+def _scheme(insecure):
+    return "http" if insecure else "https"
+
+
 def _version_text(version):
     return ".".join(str(part) for part in version) if version else "unknown"
 
@@ -75,6 +79,14 @@ def _bool(value, name):
         raise ValueError("%s must be a boolean, got %r" % (name, value)) from None
 
 
+def _location(value, what):
+    """A registry location (host, optional port and path, no scheme), checked."""
+    location = str(value or "")
+    if not _REGISTRY_RE.match(location):
+        raise ValueError("%s location %r must be a registry host with an optional port and path, without a scheme" % (what, location))
+    return location
+
+
 def registry(item, index):
     """One registry of container_runtime_registries, checked and with its defaults."""
     what = "container_runtime_registries[%d]" % index
@@ -84,9 +96,7 @@ def registry(item, index):
     prefix = str(item.get("prefix") or "")
     if not _REGISTRY_RE.match(prefix):
         raise ValueError("%s prefix %r must be a registry host, optionally with a port and a path (docker.io, registry.example.com:5000/team)" % (what, prefix))
-    location = str(item.get("location") or prefix)
-    if not _REGISTRY_RE.match(location):
-        raise ValueError("%s location %r must be a registry host with an optional port and path, without a scheme" % (what, location))
+    location = _location(item.get("location") or prefix, what)
     mirrors = []
     for number, given in enumerate(item.get("mirrors") or []):
         mirror = {"location": given} if isinstance(given, str) else given
@@ -94,10 +104,7 @@ def registry(item, index):
         if not isinstance(mirror, Mapping):
             raise ValueError("%s must be a registry location or a dictionary with location and insecure" % mwhat)
         _unknown_keys(mirror, MIRROR_KEYS, mwhat)
-        mlocation = str(mirror.get("location") or "")
-        if not _REGISTRY_RE.match(mlocation):
-            raise ValueError("%s location %r must be a registry host with an optional port and path, without a scheme" % (mwhat, mlocation))
-        mirrors.append({"location": mlocation, "insecure": _bool(mirror.get("insecure", False), mwhat + " insecure")})
+        mirrors.append({"location": _location(mirror.get("location"), mwhat), "insecure": _bool(mirror.get("insecure", False), mwhat + " insecure")})
     return {
         "prefix": prefix,
         "location": location,
@@ -113,7 +120,7 @@ def registry_url(location, insecure=False):
     host, path = match.group("host"), match.group("path")
     if host == DOCKER_HUB:
         host = "registry-1.docker.io"
-    return "%s://%s%s/" % ("http" if insecure else "https", host, path)
+    return "%s://%s%s/" % (_scheme(insecure), host, path)
 
 
 def upstream_of(engine, item):
@@ -145,7 +152,7 @@ def containerd_endpoint(location, insecure=False):
     it; containerd takes a host's path as the prefix of its API, so the path goes after ``/v2`` with override_path.
     """
     match = _REGISTRY_RE.match(location)
-    base = "%s://%s" % ("http" if insecure else "https", match.group("host"))
+    base = "%s://%s" % (_scheme(insecure), match.group("host"))
     if match.group("path"):
         return base + "/v2" + match.group("path"), True
     return base, False
@@ -201,7 +208,6 @@ def plan(facts, os_data, settings=None):
         "os_name": os_name,
         "family": family,
         "packages": list(_strings(chosen.get("packages"), "%s packages" % engine)),
-        "tools": list(_strings(os_data.get("tools"), "tools")),
         "services": list(_strings(chosen.get("services"), "%s services" % engine)),
         "repositories": repositories(chosen.get("repositories") or [], engine),
         "conflicts": list(_strings(chosen.get("conflicts"), "%s conflicts" % engine)),
@@ -209,9 +215,9 @@ def plan(facts, os_data, settings=None):
         "messages": [],
     }
     accelerators = settings.get("accelerators", "auto")
-    by_stack = _devices_by_stack(facts) if accelerators != "none" else {}
     if accelerators not in ("auto", "none"):
         raise ValueError("container_runtime_accelerators must be auto or none, got %r" % (accelerators,))
+    by_stack = _devices_by_stack(facts) if accelerators == "auto" else {}
     for stack in ("nvidia", "nvidia_jetson", "amd", "intel_gaudi", "intel_gpu"):
         devices = by_stack.get(stack)
         if not devices:
@@ -233,7 +239,6 @@ def plan(facts, os_data, settings=None):
                 raise ValueError("container_runtime_nvidia_toolkit_version must be a release such as 1.18.2, got %r" % version)
             packages = _strings(toolkit.get("packages"), "nvidia_toolkit packages")
             result["packages"] += [("%s=%s-*" if family == "apt" else "%s-%s-*") % (name, version) for name in packages]
-            result["toolkit_packages"] = packages
             result["toolkit_version"] = version
             if not any(repo["name"] == "nvidia-container-toolkit" for repo in result["repositories"]):
                 result["repositories"] += repositories(toolkit.get("repositories") or [], "NVIDIA container toolkit")
@@ -356,7 +361,7 @@ def _podman(registries, search):
 
 
 def _docker(stacks, cdi, version, registries, nvidia_default):
-    settings, remove, messages = {}, [], []
+    settings, messages = {}, []
     if cdi:
         settings["features"] = {"cdi": True}
     if any(stack["generator"] == "nvidia-ctk" for stack in stacks):
@@ -366,10 +371,10 @@ def _docker(stacks, cdi, version, registries, nvidia_default):
     mirrors, insecure = [], []
     for item in registries:
         if item["prefix"] == DOCKER_HUB:
-            mirrors += ["%s://%s" % ("http" if m["insecure"] else "https", _host(m["location"])) for m in item["mirrors"]]
+            mirrors += ["%s://%s" % (_scheme(m["insecure"]), _host(m["location"])) for m in item["mirrors"]]
             if any(_REGISTRY_RE.match(m["location"]).group("path") for m in item["mirrors"]):
                 messages.append("Docker takes a mirror of Docker Hub as a host only: the path of the docker.io mirror is dropped.")
-        elif item["mirrors"] or item["location"] != item["prefix"]:
+        elif item["mirrors"]:
             messages.append(
                 "Docker Engine mirrors only Docker Hub: the mirrors of %s are not configured for Docker (pull from the mirror's own name)." % item["prefix"]
             )
@@ -382,7 +387,7 @@ def _docker(stacks, cdi, version, registries, nvidia_default):
         # The role owns these two keys once it is given registries; without, the operator's stay as they are.
         settings["registry-mirrors"] = mirrors
         settings["insecure-registries"] = sorted(set(insecure))
-    return {"settings": settings, "remove": remove, "messages": messages, "validate": version is not None and tuple(version[:2]) >= (23, 0)}
+    return {"settings": settings, "messages": messages, "validate": version is not None and tuple(version[:2]) >= (23, 0)}
 
 
 def containerd_version_of_file(text):
@@ -477,7 +482,7 @@ def _containerd(stacks, cdi, version, config_text, registries, nvidia_default):
         # <path>/v2/..., which a mirror serving that namespace under /v2/<path> answers with "not found": the pull
         # ends inside the boundary instead of landing in another namespace of the mirror.
         first = item["mirrors"][0] if item["mirror_only"] else item
-        server, insecure = "%s://%s" % ("http" if first["insecure"] else "https", first["location"]), first["insecure"]
+        server, insecure = "%s://%s" % (_scheme(first["insecure"]), first["location"]), first["insecure"]
         if not item["mirror_only"] and item["location"] == DOCKER_HUB:
             server = "https://registry-1.docker.io"
         data = {"server": server}
@@ -486,7 +491,7 @@ def _containerd(stacks, cdi, version, config_text, registries, nvidia_default):
         if servers:
             data["host"] = dict(servers)
         hosts[host_dir] = data
-    return {"settings": settings, "remove": [], "hosts": hosts, "file_version": declared, "runtime_table": runtime_table, "images_table": images_table}
+    return {"settings": settings, "hosts": hosts, "file_version": declared, "images_table": images_table}
 
 
 def configure(plan_data, version_text, verdicts=None, config_text=None, nvidia_default=False):
@@ -531,9 +536,10 @@ def configure(plan_data, version_text, verdicts=None, config_text=None, nvidia_d
     registries = registry_plan(engine, plan_data.get("registries") or [], verdicts, plan_data.get("search_registries") or [])
     result = {"engine": engine, "version": _version_text(version), "cdi": cdi, "cdi_reason": cdi_reason, "stacks": stacks, "messages": messages}
     result["quadlet"] = engine == "podman" and version is not None and tuple(version[:2]) >= QUADLET_SINCE
-    version_text = result["version"]
     if engine == "podman" and not result["quadlet"]:
-        messages.append("podman %s has no Quadlet (4.4 and later): containers run as systemd services only through podman generate systemd." % version_text)
+        messages.append(
+            "podman %s has no Quadlet (4.4 and later): containers run as systemd services only through podman generate systemd." % result["version"]
+        )
     nvidia_default = _bool(nvidia_default, "container_runtime_nvidia_default_runtime")
     if engine == "podman":
         result["podman"] = _podman(registries, plan_data.get("search_registries") or [])

@@ -150,7 +150,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
-from ansible_collections.horizon.ai_platform.plugins.module_utils._config_merge import ConfigError, MissingTomlkit, as_dict, format_for, merge
+from ansible_collections.horizon.ai_platform.plugins.module_utils._config_merge import FORMATS, ConfigError, MissingTomlkit, as_dict, format_for, merge
 from ansible_collections.horizon.ai_platform.plugins.module_utils._staged_write import write_file
 
 
@@ -223,7 +223,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type="path", required=True),
-            format=dict(type="str", choices=["json", "toml"]),
+            format=dict(type="str", choices=list(FORMATS)),
             settings=dict(type="dict", default={}),
             append=dict(type="dict", default={}),
             remove=dict(type="list", elements="list", default=[]),
