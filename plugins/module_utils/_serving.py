@@ -398,7 +398,9 @@ def engine_env(engine, family_name, silicon_class, tp, settings):
 def engine_args(engine, family_name, silicon_class, tp, dtype, port, name, model_path, settings):
     """The engine's command-line arguments after its entrypoint (the model first for vLLM)."""
     if engine == "vllm":
-        args = [model_path, "--served-model-name", name, "--host", "0.0.0.0", "--port", str(port), "--dtype", dtype]
+        # The images run `vllm serve MODEL`; the venv backend runs the API server module, which takes --model.
+        model = ["--model", model_path] if settings["backend"] == "venv" else [model_path]
+        args = model + ["--served-model-name", name, "--host", "0.0.0.0", "--port", str(port), "--dtype", dtype]
         if tp > 1:
             args += ["--tensor-parallel-size", str(tp)]
         if family_name != "cpu":

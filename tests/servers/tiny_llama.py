@@ -89,7 +89,7 @@ def write_safetensors(path, shapes, seed):
         for dim in shape:
             count *= dim
         ones = name.endswith("norm.weight")
-        values = array.array("f", [1.0] * count if ones else (rng.gauss(0.0, 0.02) for _ in range(count)))
+        values = array.array("f", [1.0] * count if ones else (rng.gauss(0.0, 0.02) for _index in range(count)))
         if sys.byteorder != "little":
             values.byteswap()
         data = values.tobytes()

