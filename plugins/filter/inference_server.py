@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.horizon.ai_platform.plugins.module_utils import _serving
+from ansible_collections.horizon.ai_platform.plugins.module_utils import _serving, _serving_k8s
 
 
 def inference_server_plan(facts, manifest, config, **settings):
@@ -18,8 +18,16 @@ def inference_server_plan(facts, manifest, config, **settings):
         raise AnsibleFilterError("inference_server_plan: %s" % exc) from exc
 
 
+def inference_server_manifests(plan, **settings):
+    """The Kubernetes or OpenShift objects that serve a plan of inference_server_plan."""
+    try:
+        return _serving_k8s.manifests(plan, settings)
+    except ValueError as exc:
+        raise AnsibleFilterError("inference_server_manifests: %s" % exc) from exc
+
+
 class FilterModule:
     """Inference server filters of horizon.ai_platform."""
 
     def filters(self):
-        return {"inference_server_plan": inference_server_plan}
+        return {"inference_server_plan": inference_server_plan, "inference_server_manifests": inference_server_manifests}

@@ -520,6 +520,7 @@ def plan(facts, model, settings):
         "packages": packages,
         "container_port": container_port,
         "served_model_name": name,
+        "model_path": settings["model_path"],
         "tensor_parallel_size": tp,
         "tensor_parallel_reason": tp_reason,
         "dtype": dtype,
