@@ -74,6 +74,7 @@ BASE = {"name": "llama-8b", "namespace": "serving", "model_claim": "models", "mo
 
 def test_the_crd_schemas_are_loaded():
     assert ("route.openshift.io/v1", "Route") in SCHEMAS
+    assert ("serving.kserve.io/v1alpha1", "ServingRuntime") in SCHEMAS
 
 
 def test_deployment_and_service_on_h100_validate():
@@ -156,6 +157,12 @@ def test_kubernetes_validate_catches_a_wrong_field():
 def test_kserve_runtime_and_inference_service():
     objects = k8s.manifests(plan_for(engine="tgi"), dict(BASE, mode="kserve"))
     runtime, service = objects
+    # The ServingRuntime against KServe's CRD; the InferenceService's CRD is not in tests/fixtures/crds yet.
+    assert validate([runtime]) == ["ServingRuntime"]
+    broken = copy.deepcopy(runtime)
+    broken["spec"]["supportedModelFormat"] = broken["spec"].pop("supportedModelFormats")
+    with pytest.raises(jsonschema.ValidationError, match="supportedModelFormat"):
+        validate([broken])
     assert (runtime["apiVersion"], runtime["kind"]) == ("serving.kserve.io/v1alpha1", "ServingRuntime")
     assert runtime["spec"]["containers"][0]["name"] == "kserve-container"
     assert runtime["spec"]["containers"][0]["args"][:2] == ["--model-id", "/mnt/models"]
