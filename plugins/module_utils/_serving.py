@@ -204,12 +204,18 @@ def known_pairs():
     return "; ".join("%s: %s" % (name, ", ".join(sorted(families))) for name, families in sorted(pairs.items()))
 
 
-def _settings(settings):
-    unknown = sorted(set(settings) - set(SETTINGS))
+def merge_settings(settings, defaults):
+    """defaults with the settings given (None keeps the default); an unknown setting is an error naming it."""
+    unknown = sorted(set(settings) - set(defaults))
     if unknown:
-        raise ValueError("unknown settings %s; known: %s" % (", ".join(unknown), ", ".join(sorted(SETTINGS))))
-    merged = dict(SETTINGS)
+        raise ValueError("unknown settings %s; known: %s" % (", ".join(unknown), ", ".join(sorted(defaults))))
+    merged = dict(defaults)
     merged.update({key: value for key, value in settings.items() if value is not None})
+    return merged
+
+
+def _settings(settings):
+    merged = merge_settings(settings, SETTINGS)
     for key, choices in (("engine", ENGINES), ("source", SOURCES), ("backend", BACKENDS)):
         if merged[key] not in choices:
             raise ValueError("%s must be one of %s, not %r" % (key, ", ".join(choices), merged[key]))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from ansible_collections.horizon.ai_platform.plugins.module_utils._serving import _NAME_RE
+from ansible_collections.horizon.ai_platform.plugins.module_utils._serving import _NAME_RE, merge_settings
 
 # Node labels the pods are placed by: the silicon class (the fleet's own label, set from accelerator_facts) and the
 # well-known region label.
@@ -43,11 +43,7 @@ K8S_SETTINGS = {
 
 
 def _k8s_settings(settings):
-    unknown = sorted(set(settings) - set(K8S_SETTINGS))
-    if unknown:
-        raise ValueError("unknown settings %s; known: %s" % (", ".join(unknown), ", ".join(sorted(K8S_SETTINGS))))
-    merged = dict(K8S_SETTINGS)
-    merged.update({key: value for key, value in settings.items() if value is not None})
+    merged = merge_settings(settings, K8S_SETTINGS)
     for key in ("name", "model_claim", "model", "revision", "api_key_secret"):
         if not isinstance(merged[key], str) or not merged[key]:
             raise ValueError("%s is required" % key)
