@@ -95,14 +95,14 @@ def _env(plan, settings):
     return env
 
 
-def _container(plan, settings, name, model_path, port):
+def _container(plan, settings, name, model_path):
     args = [model_path if arg == plan["model_path"] else arg for arg in plan["args"]]
     container = {
         "name": name,
         "image": plan["image"],
         "args": args,
         "env": _env(plan, settings),
-        "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"}],
+        "ports": [{"name": "http", "containerPort": plan["container_port"], "protocol": "TCP"}],
         "resources": _resources(plan, settings),
         "securityContext": {
             "allowPrivilegeEscalation": False,
@@ -152,7 +152,7 @@ def _metadata(settings, name, extra_labels=None):
 
 def _deployment(plan, settings):
     name = "horizon-inference-%s" % settings["name"]
-    container = _container(plan, settings, "server", "/models/%s" % settings["revision"], plan["container_port"])
+    container = _container(plan, settings, "server", "/models/%s" % settings["revision"])
     container["volumeMounts"].append({"name": "model", "mountPath": "/models", "subPath": settings["model"], "readOnly": True})
     pod = _pod_spec(plan, settings, container)
     pod["volumes"].append({"name": "model", "persistentVolumeClaim": {"claimName": settings["model_claim"], "readOnly": True}})
@@ -202,7 +202,7 @@ def _kserve(plan, settings):
     name = "horizon-inference-%s" % settings["name"]
     model_format = "vLLM" if plan["engine"] == "vllm" else "tgi"
     # KServe's storage initializer puts the model at /mnt/models; the runtime's port must be the engine's.
-    container = _container(plan, settings, "kserve-container", "/mnt/models", plan["container_port"])
+    container = _container(plan, settings, "kserve-container", "/mnt/models")
     pod = _pod_spec(plan, settings, container)
     runtime = {
         "apiVersion": "serving.kserve.io/v1alpha1",
