@@ -174,7 +174,8 @@ class Unit:
             _rc, out, _err = self.module.run_command(command + ["_SYSTEMD_INVOCATION_ID=%s" % self.invocation])
         if not out.strip():
             _rc, out, _err = self.module.run_command(command + ["-u", self.name])
-        journal = out.splitlines()
+        # podman's journald log driver keeps each line's newline in the message: an empty line after each.
+        journal = [line for line in out.splitlines() if line.strip()]
         errors = []
         for line in reversed(journal):
             if ERROR_LINE.search(line) and not line[:1].isspace() and line not in errors:

@@ -70,7 +70,7 @@ def test_every_os_file_is_tested_and_listed_as_supported():
     ("os_file", "engine", "source", "packages", "repository"),
     [
         ("Debian_12.yml", "podman", "distribution", ["podman", "runc", "containernetworking-plugins", "catatonit"], None),
-        ("Debian_13.yml", "podman", "distribution", ["podman", "runc", "aardvark-dns", "catatonit"], None),
+        ("Debian_13.yml", "podman", "distribution", ["podman", "runc", "aardvark-dns", "catatonit", "nftables"], None),
         ("Debian_12.yml", "docker", "distribution", ["docker.io"], None),
         ("Debian_13.yml", "docker", "distribution", ["docker.io", "docker-cli"], None),
         ("Debian_13.yml", "docker", "vendor", ["docker-ce", "docker-ce-cli", "containerd.io"], "https://download.docker.com/linux/debian"),

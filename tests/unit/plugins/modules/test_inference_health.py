@@ -129,3 +129,36 @@ def test_nothing_listening(capsys):
     assert failed
     assert "did not answer 200 within 1 s" in result["msg"]
     assert "refused" in result["msg"].lower()
+
+
+class JournalModule:
+    """What Unit asks of AnsibleModule: run_command, answering journalctl with a recorded journal."""
+
+    def __init__(self, journal):
+        self.journal = journal
+        self.commands = []
+
+    def run_command(self, argv):
+        self.commands.append(argv)
+        if argv[0] == "systemctl":
+            return 0, "ActiveState=failed\nNRestarts=0\nInvocationID=e4232968ad6a4372b5f558501be92f5e\n", ""
+        return 0, self.journal, ""
+
+
+def test_the_log_of_a_podman_unit_without_its_empty_lines():
+    # Recorded from a Quadlet-style podman run of vLLM whose --max-model-len exceeds the model's positions.
+    journal = (RECORDED / "journal-max-model-len_podman-vllm-cpu-0.32.0.txt").read_text()
+    assert "\n\n" in journal
+    module = JournalModule(journal)
+    unit = inference_health.Unit(module, "horizon-inference-tiny-llama.service")
+    lines, errors = unit.log(20)
+    assert len(lines) == 20
+    assert all(line.strip() for line in lines)
+    assert lines[-1].endswith(
+        "name=vbreak, io.buildah.version=1.28.2, org.horizon.testhost.recipe=21cb27682417, "
+        "org.horizon.testhost.release=debian12, org.horizon.testhost.suite=bookworm, "
+        "org.horizon.vllm-cpu.recipe=2ff4adca4d16)"
+    )
+    # The engine's own error, once, though the journal carries it from both the engine core and the API server.
+    assert errors == ["pydantic_core._pydantic_core.ValidationError: 1 validation error for ModelConfig"]
+    assert module.commands[-1][-1] == "_SYSTEMD_INVOCATION_ID=e4232968ad6a4372b5f558501be92f5e"
