@@ -1,5 +1,5 @@
 # horizon.ai_platform - every entry point a person or CI uses.
-#   make demo   the fleet inventory on the embedded demo fleet
+#   make demo   the embedded demo fleet: inventory, boundary audit, site.yml serving a model
 #   make test   every test layer
 # All state stays in this directory (.venv, .cache, build, tests/output, demo/output) except
 # the test-host image cache, kept in $(HORIZON_CACHE_DIR) so fresh clones reuse it.
@@ -24,10 +24,10 @@ export MOLECULE_GLOB := molecule/*/molecule.yml
 export PATH := $(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup system-packages venv link images lint sanity unit molecule browser compat demo-test test demo benchmark changelog clean
+.PHONY: help setup system-packages venv link images lint sanity unit molecule browser compat demo-test test demo benchmark benchmark-site changelog clean
 
 help:
-	@echo "make demo       run the fleet inventory on the demo fleet (sets everything up)"
+	@echo "make demo       run the demo fleet: inventory, boundary audit, site.yml (sets everything up)"
 	@echo "make test       run every test layer: lint, sanity, unit, browser, compat, molecule, demo"
 	@echo "make benchmark  time accelerator_facts, the fleet inventory plugin and model_sync"
 	@echo "layers: make lint | sanity | unit | browser | compat | molecule | demo-test"
@@ -78,6 +78,7 @@ molecule: images
 demo-test: demo
 	python tests/demo/check_report.py demo/output/report
 	python tests/demo/check_boundary.py demo/output/boundary
+	python tests/demo/check_site.py demo/output/site
 
 test: lint sanity unit browser compat molecule demo-test
 	@echo "make test: all layers passed"
@@ -91,6 +92,11 @@ benchmark: setup
 	python benchmarks/bench_boundary.py
 	PYTHON=$(PYTHON) benchmarks/setup-tools.sh
 	python benchmarks/bench_model_sync.py $(BENCH_MODEL_SYNC_ARGS)
+
+# site.yml on the demo's CPU node, unchanged, against Ansible's cost per task (keeps and reuses the demo fleet).
+benchmark-site: images
+	podman container exists demo-cpu || HORIZON_DEMO_KEEP=1 demo/run.sh
+	python benchmarks/bench_site.py
 
 changelog: setup
 	antsibull-changelog lint

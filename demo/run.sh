@@ -5,7 +5,10 @@
 #   3. run playbooks/fleet_inventory.yml against them: facts, then JSON/CSV/HTML report
 #   4. group the fleet with the horizon.ai_platform.fleet inventory plugin
 #   5. check the fleet's data flows against demo/boundary-policy.yml (playbooks/boundary_audit.yml)
-#   6. remove the test hosts (HORIZON_DEMO_KEEP=1 keeps them)
+#   6. playbooks/site.yml, the whole pipeline: demo-cpu for real (facts, boundary audit, drivers, the model from the
+#      region's mirror, vLLM's CPU build serving it behind the health gate), then again unchanged; the accelerator
+#      nodes in check mode
+#   7. remove the test hosts (HORIZON_DEMO_KEEP=1 keeps them)
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -23,7 +26,7 @@ say() { printf '\n==> %s\n' "$*"; }
 teardown() {
     if [ "${HORIZON_DEMO_KEEP:-0}" != 1 ]; then
         say "Removing the demo hosts"
-        ansible-playbook -i localhost, -e "$controller_python" "$root/molecule/resources/destroy.yml" -e "@$root/demo/hosts.yml" -e "demo_output=$out" >/dev/null
+        ansible-playbook -i localhost, -e "$controller_python" "$root/molecule/resources/destroy.yml" "${hosts_vars[@]}" >/dev/null
     fi
 }
 
@@ -35,12 +38,18 @@ for machine in "${machines[@]}"; do
     printf '   %s\n' "$machine"
 done
 
+say "Writing the model (a tiny Llama) and finding the wheels of vLLM's CPU build for the mirror"
+python "$root/tests/servers/tiny_llama.py" "$out/upstream/tiny-llama" >/dev/null
+wheelhouse="$("$root/scripts/test-hosts/build-wheelhouse.sh")"
+hosts_vars=(-e "@$root/demo/hosts.yml" -e "demo_output=$out" -e "demo_wheelhouse=$wheelhouse")
+
 say "Starting the demo fleet (systemd test hosts)"
 trap teardown EXIT
-ansible-playbook -i localhost, -e "$controller_python" "$root/molecule/resources/create.yml" -e "@$root/demo/hosts.yml" -e "demo_output=$out"
+ansible-playbook -i localhost, -e "$controller_python" "$root/molecule/resources/create.yml" "${hosts_vars[@]}"
 
 say "Running playbooks/fleet_inventory.yml"
-ansible-playbook -i "$root/demo/inventory.yml" "$root/playbooks/fleet_inventory.yml" -e "horizon_fleet_report_dir=$out/report"
+ansible-playbook -i "$root/demo/inventory.yml" "$root/playbooks/fleet_inventory.yml" -e "horizon_fleet_report_dir=$out/report" \
+    -e horizon_fleet_hosts=model_nodes
 
 say "Grouping the fleet with the horizon.ai_platform.fleet inventory plugin"
 cat > "$out/demo.fleet.yml" <<YAML
@@ -54,8 +63,45 @@ say "Checking the fleet's data flows against demo/boundary-policy.yml (playbooks
 HORIZON_BOUNDARY_AUDIT_LOG="$out/boundary/audit.jsonl" \
     ansible-playbook -i "$root/demo/inventory.yml" "$root/playbooks/boundary_audit.yml" \
     -e "horizon_boundary_policy=$root/demo/boundary-policy.yml" -e "@$root/demo/boundary-flows.yml" \
-    -e "horizon_boundary_report_dir=$out/boundary" -e horizon_boundary_fail_on_denied=false
+    -e "horizon_boundary_report_dir=$out/boundary" -e horizon_boundary_fail_on_denied=false -e horizon_boundary_hosts=model_nodes
 
-say "Done. The fleet report and the data-boundary audit:"
+say "playbooks/site.yml on demo-cpu: facts, boundary, drivers, the model from the mirror, vLLM behind the health gate"
+mirror="$(podman inspect --format '{{.NetworkSettings.IPAddress}}' demo-mirror)"
+node="$(podman inspect --format '{{.NetworkSettings.IPAddress}}' demo-cpu)"
+# The region's pip mirror: the wheelhouse over HTTP (the model mirror, nginx on 8080, is model_cache's own).
+podman exec demo-mirror systemd-run --quiet --unit=pip-mirror --property=WorkingDirectory=/srv/wheels \
+    python3 -m http.server 8081 >/dev/null
+site_args=(-i "$root/demo/inventory.yml" "$root/playbooks/site.yml" -e "demo_mirror_address=$mirror"
+    -e "horizon_boundary_policy=$root/demo/boundary-policy.yml" -e "horizon_fleet_report_dir=$out/site/report"
+    -e "horizon_boundary_report_dir=$out/site/boundary")
+export HORIZON_BOUNDARY_AUDIT_LOG="$out/site/audit.jsonl"
+mkdir -p "$out/site"
+start=$(date +%s.%N)
+ansible-playbook "${site_args[@]}" --limit demo-cpu,demo-mirror | tee "$out/site/first-run.log"
+# The first completion a client gets, from the controller, with the key the role generated.
+key="$(podman exec demo-cpu cat /etc/horizon/inference/tiny-llama/api-key)"
+curl -sS --fail-with-body -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+    -d '{"model": "tiny-llama", "prompt": "The fleet serves", "max_tokens": 8, "temperature": 0, "ignore_eos": true}' \
+    "http://$node:8000/v1/completions" > "$out/site/completion.json"
+answered=$(date +%s.%N)
+printf '   demo-cpu answered: %s\n' "$(cat "$out/site/completion.json")"
+
+say "playbooks/site.yml again on demo-cpu, nothing to change"
+rerun_start=$(date +%s.%N)
+ansible-playbook "${site_args[@]}" --limit demo-cpu,demo-mirror | tee "$out/site/second-run.log"
+rerun_end=$(date +%s.%N)
+python3 - "$start" "$answered" "$rerun_start" "$rerun_end" > "$out/site/timings.json" <<'PY'
+import json, sys
+start, answered, rerun_start, rerun_end = map(float, sys.argv[1:])
+print(json.dumps({"first_completion_s": round(answered - start, 1), "unchanged_run_s": round(rerun_end - rerun_start, 1)}))
+PY
+printf '   timings: %s\n' "$(cat "$out/site/timings.json")"
+
+say "playbooks/site.yml on the accelerator nodes in check mode: what each would do"
+# A node the boundary refuses drops out with the reason; the others go on. The run's status is in the log.
+ansible-playbook "${site_args[@]}" --check --limit 'model_nodes:!demo-cpu' | tee "$out/site/check-run.log" || true
+
+say "Done. The fleet report, the data-boundary audit and the site run:"
 printf '   %s\n' "$out/report/fleet-report.html" "$out/report/fleet-report.json" "$out/report/fleet-report.csv" \
-    "$out/boundary/boundary-audit.html" "$out/boundary/boundary-audit.json" "$out/boundary/audit.jsonl"
+    "$out/boundary/boundary-audit.html" "$out/boundary/boundary-audit.json" "$out/boundary/audit.jsonl" \
+    "$out/site/completion.json" "$out/site/timings.json" "$out/site/check-run.log"
