@@ -105,6 +105,8 @@ def main():
         "trivial_tasks_s": [round(t, 1) for t in baseline_times],
         "trivial_tasks_median_s": round(baseline_median, 1),
         "ratio": round(site_median / baseline_median, 2),
+        "site_s_per_task": round(site_median / sum(tasks.values()), 2),
+        "trivial_s_per_task": round(baseline_median / sum(tasks.values()), 2),
     }
     print(json.dumps(result, indent=2))
 

@@ -69,8 +69,9 @@ say "playbooks/site.yml on demo-cpu: facts, boundary, drivers, the model from th
 mirror="$(podman inspect --format '{{.NetworkSettings.IPAddress}}' demo-mirror)"
 node="$(podman inspect --format '{{.NetworkSettings.IPAddress}}' demo-cpu)"
 # The region's pip mirror: the wheelhouse over HTTP (the model mirror, nginx on 8080, is model_cache's own).
-podman exec demo-mirror systemd-run --quiet --unit=pip-mirror --property=WorkingDirectory=/srv/wheels \
-    python3 -m http.server 8081 >/dev/null
+podman exec demo-mirror systemctl is-active --quiet pip-mirror ||
+    podman exec demo-mirror systemd-run --quiet --unit=pip-mirror --property=WorkingDirectory=/srv/wheels \
+        python3 -m http.server 8081 >/dev/null
 site_args=(-i "$root/demo/inventory.yml" "$root/playbooks/site.yml" -e "demo_mirror_address=$mirror"
     -e "horizon_boundary_policy=$root/demo/boundary-policy.yml" -e "horizon_fleet_report_dir=$out/site/report"
     -e "horizon_boundary_report_dir=$out/site/boundary")
@@ -79,8 +80,9 @@ mkdir -p "$out/site"
 start=$(date +%s.%N)
 ansible-playbook "${site_args[@]}" --limit demo-cpu,demo-mirror | tee "$out/site/first-run.log"
 # The first completion a client gets, from the controller, with the key the role generated.
+# The key goes to curl on its standard input, not on its command line.
 key="$(podman exec demo-cpu cat /etc/horizon/inference/tiny-llama/api-key)"
-curl -sS --fail-with-body -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+printf 'Authorization: Bearer %s\n' "$key" | curl -sS --fail-with-body -H @- -H 'Content-Type: application/json' \
     -d '{"model": "tiny-llama", "prompt": "The fleet serves", "max_tokens": 8, "temperature": 0, "ignore_eos": true}' \
     "http://$node:8000/v1/completions" > "$out/site/completion.json"
 answered=$(date +%s.%N)

@@ -39,7 +39,10 @@ CHECK_SAYS = [
 
 
 def recap(log: Path) -> dict[str, dict[str, int]]:
+    """Each host's counts in the log's last PLAY RECAP; none where the run stopped before one."""
     text = log.read_text(encoding="utf-8")
+    if "PLAY RECAP" not in text:
+        return {}
     tail = text[text.rindex("PLAY RECAP") :]
     return {m["host"]: {key: int(m[key]) for key in ("ok", "changed", "unreachable", "failed")} for m in RECAP.finditer(tail)}
 
