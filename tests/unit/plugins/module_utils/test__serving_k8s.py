@@ -10,6 +10,7 @@ error); custom resources through the openAPIV3Schema of their CRD under tests/fi
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import jsonschema
@@ -20,6 +21,7 @@ import yaml
 from ansible_collections.horizon.ai_platform.plugins.filter.inference_server import inference_server_manifests
 from ansible_collections.horizon.ai_platform.plugins.module_utils import _serving as sv
 from ansible_collections.horizon.ai_platform.plugins.module_utils import _serving_k8s as k8s
+from ansible_collections.horizon.ai_platform.tests.unit import kserve_sdk_types
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.module_utils.test__serving import GIB, LLAMA8B, facts_for, manifest
 
 CRDS = Path(__file__).resolve().parents[3] / "fixtures" / "crds"
@@ -49,16 +51,21 @@ def crd_schemas():
 
 
 SCHEMAS = crd_schemas()
+# KServe's InferenceService CRD is not in tests/fixtures/crds: its SDK's generated types check it instead.
+SDK = kserve_sdk_types.SdkValidator(kserve_sdk_types.load_sdk_types())
 
 
 def validate(objects):
-    """Validate each object; return the kinds validated with a CRD schema."""
+    """Validate each object; return the kinds validated with a CRD schema, or with KServe's SDK types ("<kind> (SDK)")."""
     by_crd = []
     for obj in objects:
         key = (obj["apiVersion"], obj["kind"])
         if key in SCHEMAS:
             jsonschema.Draft7Validator(SCHEMAS[key]).validate(obj)
             by_crd.append(obj["kind"])
+        elif key in kserve_sdk_types.KINDS:
+            kserve_sdk_types.validate(obj, SDK)
+            by_crd.append(obj["kind"] + " (SDK)")
         else:
             kubernetes_validate.validate(obj, KUBERNETES, strict=True)
     return by_crd
@@ -102,6 +109,45 @@ def test_deployment_and_service_on_h100_validate():
     assert pod["enableServiceLinks"] is False
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert objects[1]["metadata"]["name"] != "vllm"
+
+
+@pytest.mark.parametrize(
+    "silicon_class, count, memory",
+    [
+        ("nvidia-hopper", 8, 81559),
+        ("nvidia-ampere", 1, 40960),
+        ("amd-cdna3", 8, 196608),
+        ("intel-gaudi2", 8, 98304),
+        ("intel-xe-hpc", 4, 131072),
+        ("cpu", 0, None),
+    ],
+)
+@pytest.mark.parametrize("engine", ["vllm", "tgi"])
+def test_kserve_objects_fit_kserves_types_for_every_vendor(silicon_class, count, memory, engine):
+    plan = plan_for(silicon_class, count, memory, engine=engine)
+    assert validate(k8s.manifests(plan, dict(BASE, mode="kserve", regions=["eu-west-1"], cpu="8", memory="32Gi"))) == [
+        "ServingRuntime",
+        "InferenceService (SDK)",
+    ]
+
+
+@pytest.mark.parametrize(
+    "path, value, error",
+    [
+        (("spec", "predictor", "model", "storageURI"), "pvc://x", "'storageURI' is not a field of V1beta1ModelSpec"),
+        (("spec", "predictor", "minReplicas"), "1", "spec.predictor.minReplicas: expected int, got str '1'"),
+        (("spec", "predictor", "affinity", "nodeAffinity", "preferred"), [], "'preferred' is not a field of V1NodeAffinity"),
+        (("spec", "predictor", "model", "resources", "limits", "nvidia.com/gpu"), True, "nvidia.com/gpu: expected str, got bool True"),
+    ],
+)
+def test_kserve_sdk_types_catch_a_wrong_field(path, value, error):
+    service = k8s.manifests(plan_for(), dict(BASE, mode="kserve"))[1]
+    node = service
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    with pytest.raises(kserve_sdk_types.SdkValidationError, match=re.escape(error)):
+        validate([service])
 
 
 @pytest.mark.parametrize(
@@ -157,8 +203,8 @@ def test_kubernetes_validate_catches_a_wrong_field():
 def test_kserve_runtime_and_inference_service():
     objects = k8s.manifests(plan_for(engine="tgi"), dict(BASE, mode="kserve"))
     runtime, service = objects
-    # The ServingRuntime against KServe's CRD; the InferenceService's CRD is not in tests/fixtures/crds yet.
-    assert validate([runtime]) == ["ServingRuntime"]
+    # The ServingRuntime against KServe's CRD; the InferenceService against KServe's SDK types (its CRD is not here).
+    assert validate(objects) == ["ServingRuntime", "InferenceService (SDK)"]
     broken = copy.deepcopy(runtime)
     broken["spec"]["supportedModelFormat"] = broken["spec"].pop("supportedModelFormats")
     with pytest.raises(jsonschema.ValidationError, match="supportedModelFormat"):
