@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from urllib.parse import urlsplit
 
-from ansible_collections.horizon.ai_platform.plugins.module_utils._model_sources import match_patterns
+from ansible_collections.horizon.ai_platform.plugins.module_utils._model_sources import SourceError, match_patterns
 from ansible_collections.horizon.ai_platform.plugins.module_utils._model_store import (
     CHUNK,
     PROGRESS,
@@ -51,6 +52,8 @@ HASH_THREAD_BYTES = 16 * CHUNK
 FLUSH_IN_WORKER_BYTES = 16 * CHUNK
 # Blocks received but not yet hashed, at most: bounds the memory a large file holds.
 HASH_QUEUE_BLOCKS = 8
+# Check mode reads a model's config.json into memory (for the preview) up to this size.
+PREVIEW_CONFIG_MAX = 1024 * 1024
 # A received block is written in slices of this many bytes. Writing 1 MiB at once cost the kernel
 # several times the CPU of writing it in 64 KiB slices on the project's machine (Linux 6.18, ext4:
 # sys time 3.3-4.9 s against 0.4-0.5 s per 2 GiB); curl writes 16 KiB at a time.
@@ -338,6 +341,33 @@ class Syncer:
             return None
         return entry_for(rf, size, digests.sha256())
 
+    def _preview(self, files, revision):
+        """Check mode: the manifest the run would publish (paths and sizes) and the model's config.json, read into
+        memory only - enough to plan a server for the model before it is on the node."""
+        listed = [{"path": f.path, "size": f.size} for f in files]
+        preview = {
+            "revision": revision,
+            "manifest": {"name": self.store.name, "revision": revision, "source": self.source.describe(), "files": listed},
+            "config": None,
+        }
+        config = next((f for f in files if f.path == "config.json" and f.path not in self.source.archives), None)
+        if config is None:
+            preview["config_error"] = "the source lists no config.json of its own (or it is inside an archive)"
+        elif (config.size or 0) > PREVIEW_CONFIG_MAX:
+            preview["config_error"] = f"config.json is larger than {human_bytes(PREVIEW_CONFIG_MAX)}"
+        else:
+            data = bytearray()
+            try:
+                with self.source.fetch(config, 0) as (_start, chunks):
+                    for block in chunks:
+                        data += block
+                        if len(data) > PREVIEW_CONFIG_MAX:
+                            raise ValueError(f"it is larger than {human_bytes(PREVIEW_CONFIG_MAX)}")
+                preview["config"] = json.loads(data.decode("utf-8"))
+            except (SourceError, OSError, ValueError) as exc:  # JSON and UTF-8 errors are ValueErrors
+                preview["config_error"] = f"config.json could not be read from the source: {exc}"
+        return preview
+
     # ------------------------------------------------------------------ the run
 
     def run(self):
@@ -430,6 +460,7 @@ class Syncer:
             }
         if self.check_mode:
             self.result["pruned"] = self._prune_plan(revision, dry_run=True)
+            self.result["preview"] = self._preview(files, revision)
             return self.result
 
         # Unpacking needs room for the files beside the archives they come from (at least as much again).

@@ -366,6 +366,35 @@ pruned:
   type: list
   elements: str
   sample: [9ab07e52c1d3f640]
+preview:
+  description:
+    - In check mode, when the run would publish a revision - what it would publish, and the model's C(config.json)
+      read from the source into memory (nothing is written on the node), so that a server can be planned for the
+      model before it is there (the C(inference_server) role does, in check mode).
+  returned: in check mode, when a revision would be published
+  type: dict
+  contains:
+    revision:
+      description: The revision that would be published.
+      type: str
+    manifest:
+      description: The manifest's C(name), C(revision), C(source) and C(files) (each C(path) and C(size)).
+      type: dict
+    config:
+      description: The model's C(config.json) (up to 1 MiB), or null where it could not be read.
+      type: dict
+    config_error:
+      description: Why C(config) is null.
+      type: str
+      returned: when config.json could not be read
+  sample:
+    revision: 9ab07e52c1d3f640
+    manifest:
+      name: tiny-llama
+      revision: 9ab07e52c1d3f640
+      source: http://mirror.eu-central-1.example.com/tiny-llama/
+      files: [{path: config.json, size: 612}, {path: model.safetensors, size: 4194456}]
+    config: {architectures: [LlamaForCausalLM], num_attention_heads: 4, torch_dtype: bfloat16}
 repaired:
   description: Files of a damaged published revision that were fetched again.
   returned: when a published revision was damaged

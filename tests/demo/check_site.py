@@ -26,13 +26,18 @@ CHECK_EXPECTED = {
 }
 
 # What check mode must show for the nodes that go on: their drivers, their container engine with its devices, where
-# the model would come from, and why the server is not planned yet.
+# the model would come from, and the server each would run, planned from what the mirror would give them (the
+# model's 4 attention heads allow 4 of the 8 devices).
 CHECK_SAYS = [
     "It would configure the repositories cuda and install nvidia-driver-cuda=580.*",
     "It would configure the repositories amdgpu, rocm and install rocm=",
     "accelerators: nvidia x8 (nvidia.com/gpu)",
     "tiny-llama: from mirror of region eu-west-1",
     "Check mode - tiny-llama is not published on demo-hgx-h100 yet",
+    "The plan that follows is made from what model_cache would publish",
+    "demo-hgx-h100 (nvidia-hopper): vllm on podman, docker.io/vllm/vllm-openai:",
+    "demo-mi300x (amd-cdna3): vllm on podman,",
+    "tensor parallel 4 (8 device(s), 4 attention heads",
     "developer.download.nvidia.com is in region 'us-east-1'",
     "model_cache_mirrors has no mirror for region 'us-east-1'",
 ]

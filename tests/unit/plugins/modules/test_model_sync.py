@@ -101,7 +101,34 @@ def test_http_check_mode_reports_and_writes_nothing(capsys, mirror, store, files
     assert result["changed"] and result["transferred_bytes"] == sum(len(c) for c in files.values())
     assert result["diff"]["before"] == "" and result["diff"]["after"] == sha256sums(files)
     assert not store.exists()
-    assert not [r for r in mirror.requests if r[0] == "GET" and not r[1].endswith("SHA256SUMS")]
+    # The checksum list, and config.json for the preview: no weights.
+    assert sorted(r[1].rsplit("/", 1)[1] for r in mirror.requests if r[0] == "GET") == ["SHA256SUMS", "config.json"]
+    preview = result["preview"]
+    assert preview["revision"] == result["revision"]
+    assert preview["config"] == json.loads(files["config.json"])
+    assert {f["path"]: f["size"] for f in preview["manifest"]["files"]} == {p: len(c) for p, c in files.items()}
+    assert preview["manifest"]["source"] == result["source"]
+
+
+def test_check_mode_preview_says_why_it_has_no_config(capsys, tmp_path, store, files):
+    broken = dict(files, **{"config.json": b"{not json"})
+    src = write_model(tmp_path / "broken", broken)
+    result, failed = sync(capsys, check_mode=True, src=f"file://{src}", name="m", dest=str(store))
+    assert not failed, result
+    assert result["preview"]["config"] is None
+    assert result["preview"]["config_error"].startswith("config.json could not be read from the source: Expecting property name")
+    without = {p: c for p, c in files.items() if p != "config.json"}
+    src = write_model(tmp_path / "noconfig", without)
+    result, failed = sync(capsys, check_mode=True, src=f"file://{src}", name="m", dest=str(store))
+    assert not failed, result
+    assert result["preview"]["config"] is None and "lists no config.json" in result["preview"]["config_error"]
+    assert not store.exists()
+
+
+def test_a_published_revision_has_no_preview(capsys, source, store):
+    sync(capsys, src=f"file://{source}", name="m", dest=str(store))
+    again, failed = sync(capsys, check_mode=True, src=f"file://{source}", name="m", dest=str(store))
+    assert not failed and not again["changed"] and "preview" not in again
 
 
 def test_http_cold_then_warm_sync(capsys, mirror, store, files, hashing):
