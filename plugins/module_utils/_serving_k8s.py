@@ -39,6 +39,7 @@ K8S_SETTINGS = {
     "memory": "16Gi",
     "shm_size": "2Gi",
     "route_host": None,
+    "pod_annotations": {},
 }
 
 
@@ -63,6 +64,9 @@ def _k8s_settings(settings):
             raise ValueError("%s %r is not a Kubernetes quantity (for example 4, 500m, 16Gi)" % (key, merged[key]))
     if not isinstance(merged["regions"], list) or not all(isinstance(region, str) and region for region in merged["regions"]):
         raise ValueError("regions must be a list of region names")
+    annotations = merged["pod_annotations"]
+    if not isinstance(annotations, Mapping) or not all(isinstance(k, str) and k and isinstance(v, str) for k, v in annotations.items()):
+        raise ValueError("pod_annotations must map annotation names to strings")
     return merged
 
 
@@ -150,6 +154,13 @@ def _metadata(settings, name, extra_labels=None):
     return {"name": name, "namespace": settings["namespace"], "labels": labels}
 
 
+def _pod_metadata(settings, labels):
+    metadata = {"labels": labels}
+    if settings["pod_annotations"]:
+        metadata["annotations"] = dict(settings["pod_annotations"])
+    return metadata
+
+
 def _deployment(plan, settings):
     name = "horizon-inference-%s" % settings["name"]
     container = _container(plan, settings, "server", "/models/%s" % settings["revision"])
@@ -168,7 +179,7 @@ def _deployment(plan, settings):
                 "selector": {"matchLabels": selector},
                 # Accelerators are whole devices: a new pod starts only once an old one has freed its devices.
                 "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}},
-                "template": {"metadata": {"labels": dict(selector, **revision_label)}, "spec": pod},
+                "template": {"metadata": _pod_metadata(settings, dict(selector, **revision_label)), "spec": pod},
             },
         },
         {
@@ -235,6 +246,8 @@ def _kserve(plan, settings):
         },
     }
     service["metadata"]["annotations"] = {"serving.kserve.io/deploymentMode": "RawDeployment"}
+    if settings["pod_annotations"]:
+        service["spec"]["predictor"]["annotations"] = dict(settings["pod_annotations"])
     return [runtime, service]
 
 

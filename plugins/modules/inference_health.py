@@ -65,6 +65,13 @@ options:
     description: Journal lines of O(unit) returned on failure.
     type: int
     default: 40
+  validate_certs:
+    description: Whether an C(https) server's certificate must be valid (a cluster's route or ingress).
+    type: bool
+    default: true
+  ca_path:
+    description: A PEM file of the CA that signed an C(https) server's certificate (an OpenShift ingress's own CA).
+    type: path
 """
 
 EXAMPLES = r"""
@@ -116,7 +123,7 @@ HTTP_ERRORS = (OSError, ValueError)
 ERROR_LINE = re.compile(r"(^\w[\w.]*(Error|Exception)\b|\bERROR\b)")
 
 
-def request(url, timeout, api_key=None, body=None):
+def request(url, timeout, api_key=None, body=None, tls=None):
     """(status, parsed JSON or text) of one request; status None where the server did not answer."""
     headers = {"Accept": "application/json"}
     if api_key:
@@ -126,7 +133,9 @@ def request(url, timeout, api_key=None, body=None):
         data = json.dumps(body).encode()
         headers["Content-Type"] = "application/json"
     try:
-        response = open_url(url, data=data, headers=headers, method="POST" if body is not None else "GET", timeout=timeout, follow_redirects="none")
+        response = open_url(
+            url, data=data, headers=headers, method="POST" if body is not None else "GET", timeout=timeout, follow_redirects="none", **(tls or {})
+        )
         status, text = response.getcode(), response.read().decode("utf-8", "replace")
     except HTTP_ERRORS as exc:
         status = getattr(exc, "code", None)
@@ -197,11 +206,14 @@ def main():
             "prompt": {"type": "str", "default": "Hello"},
             "max_tokens": {"type": "int", "default": 4, "no_log": False},
             "log_lines": {"type": "int", "default": 40},
+            "validate_certs": {"type": "bool", "default": True},
+            "ca_path": {"type": "path"},
         },
         supports_check_mode=True,
     )
     params = module.params
     base = params["url"].rstrip("/")
+    tls = {"validate_certs": params["validate_certs"], "ca_path": params["ca_path"]}
     unit = Unit(module, params["unit"])
     result = {"changed": False, "waited": 0.0}
 
@@ -214,7 +226,7 @@ def main():
     start = time.monotonic()
     deadline = start + params["timeout"]
     while True:
-        status, body = request(base + "/health", params["request_timeout"])
+        status, body = request(base + "/health", params["request_timeout"], tls=tls)
         result["waited"] = round(time.monotonic() - start, 1)
         if status == 200:
             break
@@ -225,7 +237,7 @@ def main():
             fail("%s/health did not answer 200 within %d s (last answer: %s)" % (base, params["timeout"], status or body))
         time.sleep(2)
 
-    status, body = request(base + "/v1/models", params["request_timeout"], params["api_key"])
+    status, body = request(base + "/v1/models", params["request_timeout"], params["api_key"], tls=tls)
     if status != 200 or not isinstance(body, dict) or not isinstance(body.get("data"), list):
         fail("%s/v1/models answered %s: %s" % (base, status, str(body)[:300]))
     result["models"] = [entry.get("id") for entry in body["data"] if isinstance(entry, dict)]
@@ -234,7 +246,7 @@ def main():
 
     asked = time.monotonic()
     completion = {"model": params["model"], "prompt": params["prompt"], "max_tokens": params["max_tokens"], "temperature": 0}
-    status, body = request(base + "/v1/completions", params["request_timeout"], params["api_key"], completion)
+    status, body = request(base + "/v1/completions", params["request_timeout"], params["api_key"], completion, tls=tls)
     choices = body.get("choices") if isinstance(body, dict) else None
     tokens = ((body.get("usage") or {}).get("completion_tokens") or 0) if isinstance(body, dict) else 0
     if status != 200 or not choices or not isinstance(choices[0].get("text"), str) or tokens < 1:

@@ -11,11 +11,15 @@ runs cover everything up to the cluster and how a cluster's refusal is reported:
   SDK types (the InferenceService);
 - a second run changes nothing, and check mode shows a change's diff without writing it;
 - against a loopback server that answers as an API server refusing the credentials (401 with a ``Status``), the
-  gate fails naming the object and the refusal, tries the previous objects, and never prints the API key.
+  gate fails naming the object and the refusal, rolls nothing back (nothing reached the cluster), and never prints
+  the API key or its base64 form;
+- a new API key changes the pods' annotation (so that they roll and read the Secret again); bad cluster settings
+  are refused before any file is written.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 import threading
@@ -28,8 +32,6 @@ from ansible_collections.horizon.ai_platform.tests.servers.tiny_llama import wri
 from ansible_collections.horizon.ai_platform.tests.unit.playbook_runner import REPO, ansible_playbook
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.module_utils.test__serving import materialize
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.module_utils.test__serving_k8s import validate
-
-pytest.importorskip("kubernetes", reason="kubernetes.core needs the Python kubernetes library (requirements/dev.txt)")
 
 API_KEY = "k8s-test-key-never-printed-0123456789"
 
@@ -194,11 +196,26 @@ def test_openshift_adds_a_route_and_kserve_a_runtime(published, tmp_path):
     assert {"key": "topology.kubernetes.io/region", "operator": "In", "values": ["eu-west-1"]} in terms
 
 
-def test_a_cluster_without_the_claim_is_refused_before_anything_is_written(published, tmp_path):
-    rc, out = run_serve(tmp_path, serve_vars(published, tmp_path, inference_server_k8s_model_claim=""))
+@pytest.mark.parametrize(
+    "setting, value",
+    [("inference_server_k8s_model_claim", ""), ("inference_server_k8s_memory", "16 GB"), ("inference_server_k8s_regions", "eu-west-1")],
+)
+def test_bad_cluster_settings_are_refused_before_anything_is_written(published, tmp_path, setting, value):
+    rc, out = run_serve(tmp_path, serve_vars(published, tmp_path, **{setting: value}))
     assert rc != 0
-    assert "needs inference_server_k8s_model_claim" in out
-    assert not (tmp_path / "etc" / "manifests.yml").exists()
+    assert "The kubernetes backend needs inference_server_k8s_model_claim" in " ".join(out.split()), out
+    assert not (tmp_path / "etc").exists()
+
+
+def test_a_new_api_key_rolls_the_pods(published, tmp_path):
+    rc, out = run_serve(tmp_path, serve_vars(published, tmp_path))
+    assert rc == 0, out
+    before = objects(tmp_path)[0]["spec"]["template"]["metadata"]["annotations"]["horizon.ai/api-key-sha256"]
+    rc, out = run_serve(tmp_path, serve_vars(published, tmp_path, inference_server_api_key=API_KEY + "-rotated"))
+    assert rc == 0, out
+    after = objects(tmp_path)[0]["spec"]["template"]["metadata"]["annotations"]["horizon.ai/api-key-sha256"]
+    assert len(before) == len(after) == 16 and before != after
+    assert API_KEY not in out and before not in API_KEY
 
 
 @pytest.fixture
@@ -233,13 +250,26 @@ def test_a_refusing_cluster_fails_the_gate_with_its_reason_and_keeps_the_key_out
     assert rc != 0
     message = out[out.index("The health gate failed for") :]
     # The first call to the cluster names the refusal: the API's status, not the client's traceback.
-    first = "The health gate failed for Deployment serving/horizon-inference-tiny (Read the API key's Secret (without its data)): 401"
+    first = "The health gate failed for Deployment serving/horizon-inference-tiny (Read the API key's Secret): 401"
     assert message.startswith(first + "\nReason: Unauthorized\n"), message
     assert '"message": "Unauthorized"' in message
     assert "Traceback" not in message and "Original traceback" not in message and "HTTP response headers" not in message
-    # The previous objects were tried, and the cluster refused them too: the record stays what this run wrote.
-    assert "Tried to roll back to the objects applied before this run (Apply the objects the last run applied), but: 401" in " ".join(message.split()), message
+    # Nothing reached the cluster: nothing to roll back; the objects' file holds this run's, for the next run.
+    assert "Nothing was rolled back: the cluster was not changed before the failure." in message, message
     record = (tmp_path / "etc" / "manifests.yml").read_text(encoding="utf-8")
     assert record != staged
     assert "replicas: 2" in record
+    assert not (tmp_path / "etc" / "applied.yml").exists()
     assert API_KEY not in out
+    assert base64.b64encode(API_KEY.encode()).decode() not in out
+
+
+def test_without_a_key_a_host_asks_the_cluster_then_generates_one(published, tmp_path, refusing_cluster):
+    values = serve_vars(published, tmp_path, inference_server_start=True, inference_server_api_key="", inference_server_k8s_kubeconfig=str(refusing_cluster))
+    rc, out = run_serve(tmp_path, values, "-vvv")
+    assert rc != 0
+    assert "Read the API key's Secret on the cluster" in out
+    key = (tmp_path / "etc" / "api-key").read_text(encoding="utf-8").strip()
+    assert len(key) == 40 and key not in out
+    assert oct((tmp_path / "etc" / "api-key").stat().st_mode & 0o777) == "0o600"
+    assert "The health gate failed for Deployment serving/horizon-inference-tiny (Read the API key's Secret): 401" in out

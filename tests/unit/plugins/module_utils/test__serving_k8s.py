@@ -240,3 +240,23 @@ def test_bad_settings_are_named(settings, message):
 def test_a_plan_for_another_backend_is_refused_by_the_filter():
     with pytest.raises(Exception, match="inference_server_manifests: the plan is for the podman backend"):
         inference_server_manifests(plan_for(backend="podman"), **BASE)
+
+
+def _pod_annotations(objects, mode):
+    """The pods' annotations: the Deployment's pod template's, or the InferenceService predictor's."""
+    if mode == "deployment":
+        return objects[0]["spec"]["template"]["metadata"].get("annotations")
+    return objects[1]["spec"]["predictor"].get("annotations")
+
+
+@pytest.mark.parametrize("mode", ["deployment", "kserve"])
+def test_pod_annotations_roll_the_pods(mode):
+    objects = k8s.manifests(plan_for(), dict(BASE, mode=mode, pod_annotations={"horizon.ai/api-key-sha256": "0f1e2d3c4b5a6978"}))
+    assert validate(objects) in ([], ["ServingRuntime", "InferenceService (SDK)"])
+    assert _pod_annotations(objects, mode) == {"horizon.ai/api-key-sha256": "0f1e2d3c4b5a6978"}
+    assert _pod_annotations(k8s.manifests(plan_for(), dict(BASE, mode=mode)), mode) is None
+
+
+def test_pod_annotations_must_be_strings():
+    with pytest.raises(ValueError, match="pod_annotations must map annotation names to strings"):
+        k8s.manifests(plan_for(), dict(BASE, pod_annotations={"a": 1}))

