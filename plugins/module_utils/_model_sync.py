@@ -581,7 +581,7 @@ class Syncer:
         order = sorted(files, key=lambda f: -(f.size or 0))
         errors = []
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(self.transfer, rf, stage) for rf in order]
+            futures = [pool.submit(self._transfer_unless_stopped, rf, stage) for rf in order]
             for fut in as_completed(futures):
                 try:
                     entries.append(fut.result())
@@ -601,6 +601,19 @@ class Syncer:
                 raise StoreError(f"transfer failed: {exc}; nothing was published, the next run resumes")
             raise exc
         return entries
+
+    def _transfer_unless_stopped(self, rf, stage):
+        """``transfer``, except after another file failed: the failing worker stops the run itself, before it
+        takes the next file, so no file starts (and leaves a partial file) once one has failed."""
+        if self._stop.is_set():
+            raise Stopped()
+        try:
+            return self.transfer(rf, stage)
+        except Stopped:
+            raise
+        except Exception:
+            self._stop.set()
+            raise
 
     def _finish_unchanged(self, revision, manifest, current, before_manifest):
         store = self.store
