@@ -24,13 +24,14 @@ export MOLECULE_GLOB := molecule/*/molecule.yml
 export PATH := $(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup system-packages venv link images lint sanity unit molecule browser compat demo-test test demo benchmark benchmark-site changelog clean
+.PHONY: help setup system-packages venv link images lint sanity unit molecule browser compat release-check ee-context demo-test test demo benchmark benchmark-site changelog clean
 
 help:
 	@echo "make demo       run the demo fleet: inventory, boundary audit, site.yml (sets everything up)"
-	@echo "make test       run every test layer: lint, sanity, unit, browser, compat, molecule, demo"
+	@echo "make test       run every test layer: lint, sanity, unit, browser, compat, release-check, molecule, demo"
 	@echo "make benchmark  time accelerator_facts, the fleet inventory plugin and model_sync"
-	@echo "layers: make lint | sanity | unit | browser | compat | molecule | demo-test"
+	@echo "layers: make lint | sanity | unit | browser | compat | release-check | molecule | demo-test"
+	@echo "make ee-context the execution environment's build context, in build/ee"
 
 setup: system-packages venv link
 
@@ -73,6 +74,13 @@ browser: setup
 compat: setup
 	tests/compat/run.sh
 
+# The collection as it would be published: built, checked, and imported by Galaxy's importer (offline).
+release-check: setup
+	scripts/check-collection.sh
+
+ee-context: setup
+	scripts/ee-context.sh build/ee
+
 molecule: images
 	scripts/molecule-all.sh
 
@@ -81,7 +89,7 @@ demo-test: demo
 	python tests/demo/check_boundary.py demo/output/boundary
 	python tests/demo/check_site.py demo/output/site
 
-test: lint sanity unit browser compat molecule demo-test
+test: lint sanity unit browser compat release-check molecule demo-test
 	@echo "make test: all layers passed"
 
 demo: images
