@@ -61,6 +61,7 @@ lint: setup
 	antsibull-changelog lint
 	python scripts/gen_silicon_matrix.py --check
 	python scripts/gen_role_readme.py --check
+	python scripts/gen_aap_config.py --check
 
 sanity: setup
 	scripts/ansible-test-sanity.sh

@@ -26,7 +26,8 @@ CHECK_REQUIRED_TAGS = False
 ANSIBLE_LOCAL_TMP = $work/tmp
 TMP_ROOT_DIR = $work
 CFG
-GALAXY_IMPORTER_CONFIG="$work/galaxy-importer.cfg" python -m galaxy_importer.main "$tarball" 2>&1 | tee "$work/import.log"
+# (In $work: the importer writes importer_result.json into its working directory.)
+(cd "$work" && GALAXY_IMPORTER_CONFIG="$work/galaxy-importer.cfg" python -m galaxy_importer.main "$OLDPWD/$tarball") 2>&1 | tee "$work/import.log"
 # The importer reports problems as warnings and still succeeds: a release has none.
 if grep -E '^(WARNING|ERROR)' "$work/import.log"; then
     echo "galaxy-importer reported the problems above" >&2

@@ -67,7 +67,9 @@ def test_built_collection_passes_its_checks(tmp_path):
     used = set()
     for path in [*ROOT.glob("roles/*/tasks/*.yml"), *ROOT.glob("roles/*/handlers/*.yml"), *ROOT.glob("playbooks/*.yml")]:
         used.update(fqcn.findall(path.read_text()))
-    used -= {"ansible.builtin", "horizon.ai_platform"}
+    # awx.awx is for automation_platform.yml alone, run from an operator's workstation, not on the fleet: not a
+    # dependency every install of the collection should pull (docs/automation-platform.md says to install it).
+    used -= {"ansible.builtin", "horizon.ai_platform", "awx.awx"}
     assert used and used <= set(galaxy["dependencies"]), used - set(galaxy["dependencies"])
 
 

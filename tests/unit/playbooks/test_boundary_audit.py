@@ -43,7 +43,8 @@ model_cache_models=[{{"name": "llama", "upstream": "hf://meta-llama/Llama-3-8B"}
 """
 
 
-def run_audit(tmp_path, *extra):
+def write_fleet(tmp_path):
+    """The policy, the inventory and the hosts' variables of the small fleet, in ``tmp_path``."""
     (tmp_path / "policy.yml").write_text(POLICY, encoding="utf-8")
     (tmp_path / "inventory.ini").write_text(INVENTORY, encoding="utf-8")
     (tmp_path / "group_vars").mkdir(exist_ok=True)
@@ -60,6 +61,10 @@ def run_audit(tmp_path, *extra):
     (tmp_path / "host_vars" / "node-eu2.yml").write_text(
         "horizon_boundary_flows:\n  - {src: 'hf://meta-llama/Llama-3-8B', name: llama, kind: model from upstream}\n", encoding="utf-8"
     )
+
+
+def run_audit(tmp_path, *extra):
+    write_fleet(tmp_path)
     return ansible_playbook(
         tmp_path,
         "-i",
