@@ -24,14 +24,15 @@ export MOLECULE_GLOB := molecule/*/molecule.yml
 export PATH := $(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup system-packages venv link images lint sanity unit molecule browser compat release-check ee-context demo-test test demo benchmark benchmark-site changelog clean
+.PHONY: help setup system-packages venv link images lint sanity unit molecule browser compat release-check ee-context docs demo-test test demo benchmark benchmark-site changelog clean
 
 help:
 	@echo "make demo       run the demo fleet: inventory, boundary audit, site.yml (sets everything up)"
-	@echo "make test       run every test layer: lint, sanity, unit, browser, compat, release-check, molecule, demo"
+	@echo "make test       run every test layer: lint, sanity, unit, browser, compat, release-check, docs, molecule, demo"
 	@echo "make benchmark  time accelerator_facts, the fleet inventory plugin and model_sync"
-	@echo "layers: make lint | sanity | unit | browser | compat | release-check | molecule | demo-test"
+	@echo "layers: make lint | sanity | unit | browser | compat | release-check | docs | molecule | demo-test"
 	@echo "make ee-context the execution environment's build context, in build/ee"
+	@echo "make docs       the documentation site, in build/docs/html"
 
 setup: system-packages venv link
 
@@ -62,6 +63,7 @@ lint: setup
 	python scripts/gen_silicon_matrix.py --check
 	python scripts/gen_role_readme.py --check
 	python scripts/gen_aap_config.py --check
+	python scripts/gen_policy_reference.py --check
 
 sanity: setup
 	scripts/ansible-test-sanity.sh
@@ -79,18 +81,24 @@ compat: setup
 release-check: setup
 	scripts/check-collection.sh
 
+# The documentation site: antsibull-docs' pages of every plugin and role, the guides, no warning (scripts/build_docs.py).
+docs: setup
+	python scripts/build_docs.py
+
 ee-context: setup
 	scripts/ee-context.sh build/ee
 
 molecule: images
 	scripts/molecule-all.sh
 
-demo-test: demo
+# The newcomer's path in docs/getting-started.md, run as written (it says `make demo`), then its outputs checked.
+demo-test: setup
+	python tests/newcomer/run_doc.py docs/getting-started.md
 	python tests/demo/check_report.py demo/output/report
 	python tests/demo/check_boundary.py demo/output/boundary
 	python tests/demo/check_site.py demo/output/site
 
-test: lint sanity unit browser compat release-check molecule demo-test
+test: lint sanity unit browser compat release-check docs molecule demo-test
 	@echo "make test: all layers passed"
 
 demo: images

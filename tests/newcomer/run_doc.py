@@ -1,0 +1,45 @@
+# Copyright (c) 2026 horizon.ai_platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run a guide's newcomer path as written, then check the outputs it names (make demo-test).
+
+    python tests/newcomer/run_doc.py docs/getting-started.md
+
+In the guide, a fenced sh block right after ``<!-- newcomer:run -->`` is run line by line with bash in the
+repository's root, in order, each line required to succeed; every ``<!-- newcomer:file -->`path``` must exist and
+not be empty once they have run. A guide with no such block, or a named file missing, fails.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+RUN = re.compile(r"<!-- newcomer:run -->\s*\n```(?:sh|bash|console)\n(.*?)\n```", re.DOTALL)
+FILE = re.compile(r"<!-- newcomer:file -->\s*`([^`]+)`")
+
+
+def main(argv):
+    if len(argv) != 2:
+        sys.exit("usage: run_doc.py <guide.md>")
+    guide = (REPO / argv[1]).resolve()
+    text = guide.read_text(encoding="utf-8")
+    commands = [line.strip() for block in RUN.findall(text) for line in block.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    files = FILE.findall(text)
+    if not commands or not files:
+        sys.exit(f"{guide.relative_to(REPO)}: no newcomer:run block or no newcomer:file to check")
+    for command in commands:
+        print(f"\n==> {guide.relative_to(REPO)}: {command}", flush=True)
+        rc = subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=REPO, check=False).returncode
+        if rc:
+            sys.exit(f"{guide.relative_to(REPO)}: `{command}` exited {rc}")
+    missing = [f for f in files if not (REPO / f).is_file() or (REPO / f).stat().st_size == 0]
+    if missing:
+        sys.exit(f"{guide.relative_to(REPO)} names outputs the commands did not write: {', '.join(missing)}")
+    print(f"{guide.relative_to(REPO)}: {len(commands)} command(s) ran, {len(files)} output(s) there as the guide says")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
