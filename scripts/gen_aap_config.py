@@ -19,7 +19,6 @@ ansible-core 2.19; dicts and lists of dicts have no question type either.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import re
 import sys
@@ -30,6 +29,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 OUTPUT = REPO / "playbooks" / "vars" / "automation_platform.yml"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _generated import generate_main  # noqa: E402
 from gen_role_readme import MARKUP  # noqa: E402
 
 PREFIX = "horizon.ai_platform"
@@ -155,6 +155,9 @@ QUESTION_TYPES = {
     "integer": int,
     "float": (float, int),
 }
+# The question type of an option, by its argument spec's type: with choices, and numbers.
+CHOICE_TYPES = {"str": "multiplechoice", "list": "multiselect"}
+NUMBER_TYPES = {"int": "integer", "float": "float"}
 # Options whose values are secrets: asked as passwords (AWX stores the answer encrypted, shows it as $encrypted$).
 SECRET = re.compile(r"(password|api_key|token|secret)$")
 
@@ -189,19 +192,14 @@ def question(role, name, spec):
     description = " ".join(plain(p) for p in (spec["description"] if isinstance(spec["description"], list) else [spec["description"]]))
     q = {"variable": name, "required": False}
     if spec.get("choices"):
-        if kind == "list":
-            q["type"] = "multiselect"
-        elif kind == "str":
-            q["type"] = "multiplechoice"
-        else:
+        if kind not in CHOICE_TYPES:
             raise ValueError(f"{role}: {name} has choices for a {kind}; a survey offers choices of strings")
+        q["type"] = CHOICE_TYPES[kind]
         q["choices"] = [str(c) for c in spec["choices"]]
     elif kind in ("str", "path"):
         q["type"] = "password" if SECRET.search(name) or spec.get("no_log") else "text"
-    elif kind == "int":
-        q["type"] = "integer"
-    elif kind == "float":
-        q["type"] = "float"
+    elif kind in NUMBER_TYPES:
+        q["type"] = NUMBER_TYPES[kind]
     else:
         raise ValueError(f"{role}: {name} is of type {kind}; a survey asks for text, numbers and choices only")
     q["question_name"] = question_name(role, name)
@@ -329,22 +327,7 @@ def render():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if the file differs from what the specs generate")
-    args = parser.parse_args()
-    try:
-        text = render()
-    except (ValueError, KeyError) as exc:
-        print(f"gen_aap_config: {exc}", file=sys.stderr)
-        return 1
-    if args.check:
-        if not OUTPUT.exists() or OUTPUT.read_text(encoding="utf-8") != text:
-            print(f"{OUTPUT.relative_to(REPO)} is out of date; run python scripts/gen_aap_config.py", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.parent.mkdir(exist_ok=True)
-    OUTPUT.write_text(text, encoding="utf-8")
-    return 0
+    return generate_main(__doc__, OUTPUT, render, REPO, errors=(ValueError, KeyError))
 
 
 if __name__ == "__main__":

@@ -10,12 +10,14 @@ Every key of schemas/boundary-policy.schema.json must carry a description: a key
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _generated import generate_main  # noqa: E402
+
 SCHEMA = REPO / "schemas" / "boundary-policy.schema.json"
 OUTPUT = REPO / "docs" / "boundary-policy-reference.md"
 
@@ -108,21 +110,7 @@ def render():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if the reference differs from what the schema generates")
-    args = parser.parse_args()
-    try:
-        text = render()
-    except ValueError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    if args.check:
-        if not OUTPUT.exists() or OUTPUT.read_text(encoding="utf-8") != text:
-            print(f"{OUTPUT.relative_to(REPO)} is out of date; run python scripts/gen_policy_reference.py", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(text, encoding="utf-8")
-    return 0
+    return generate_main(__doc__, OUTPUT, render, REPO)
 
 
 if __name__ == "__main__":

@@ -26,8 +26,20 @@ def inference_server_manifests(plan, **settings):
         raise AnsibleFilterError("inference_server_manifests: %s" % exc) from exc
 
 
+def inference_server_images(platforms, engine="vllm", source="upstream", images=None):
+    """The serving images a fleet's silicon needs (for an air-gapped bundle or a registry mirror)."""
+    try:
+        return _serving.serving_images(platforms, engine, source, images)
+    except ValueError as exc:
+        raise AnsibleFilterError("inference_server_images: %s" % exc) from exc
+
+
 class FilterModule:
     """Inference server filters of horizon.ai_platform."""
 
     def filters(self):
-        return {"inference_server_plan": inference_server_plan, "inference_server_manifests": inference_server_manifests}
+        return {
+            "inference_server_plan": inference_server_plan,
+            "inference_server_manifests": inference_server_manifests,
+            "inference_server_images": inference_server_images,
+        }

@@ -269,6 +269,34 @@ def image_row(engine, source, silicon_class, family_name, architecture):
     return dict(row, image=image)
 
 
+def serving_images(platforms, engine="vllm", source="upstream", images=None):
+    """The serving images a fleet's silicon classes and CPU architectures need, as the plan would choose them.
+
+    platforms: [{"silicon_class", "architecture"}]; images: the overrides of inference_server_images
+    ("<engine>/<family>" -> reference). Returns [{"image", "silicon_classes", "architectures", "source"}], one per
+    image, in the order first needed. A silicon class without a build is a ValueError that names it.
+    """
+    images = images or {}
+    if engine not in ENGINES or source not in SOURCES:
+        raise ValueError("engine must be one of %s and source one of %s" % (", ".join(ENGINES), ", ".join(SOURCES)))
+    if not isinstance(images, Mapping):
+        raise ValueError("images must map engine/family (for example vllm/cuda) to an image reference")
+    found = {}
+    for index, platform in enumerate(platforms or []):
+        if not isinstance(platform, Mapping) or not platform.get("silicon_class"):
+            raise ValueError("platforms[%d] needs a silicon_class (a class of the fleet report, such as nvidia-hopper or cpu)" % index)
+        silicon_class, family_name, _devices = family({"silicon_class": platform["silicon_class"]})
+        architecture = platform.get("architecture") or "x86_64"
+        override = images.get("%s/%s" % (engine, family_name))
+        row = {"image": override, "source": "inference_server_images"} if override else image_row(engine, source, silicon_class, family_name, architecture)
+        entry = found.setdefault(row["image"], {"image": row["image"], "silicon_classes": [], "architectures": [], "source": row["source"]})
+        if silicon_class not in entry["silicon_classes"]:
+            entry["silicon_classes"].append(silicon_class)
+        if architecture not in entry["architectures"]:
+            entry["architectures"].append(architecture)
+    return list(found.values())
+
+
 def _text_config(config):
     """The language model's part of a config.json (multimodal models nest it under text_config)."""
     if isinstance(config.get("text_config"), Mapping):

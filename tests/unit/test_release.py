@@ -151,11 +151,12 @@ def test_execution_environment_context(tmp_path):
     collections = tmp_path / "collections"
     install = ["ansible-galaxy", "collection", "install", "--force", "--no-deps", "-p", str(collections), str(tarball)]
     run(install, env={"ANSIBLE_COLLECTIONS_PATH": str(collections)})
-    pip = tmp_path / "requirements.txt"
-    run(["ansible-builder", "introspect", str(collections), "--write-pip", str(pip)])
-    found = [line.split("#")[0].strip() for line in pip.read_text().splitlines() if line.endswith("# from collection horizon.ai_platform")]
-    declared = [line.strip() for line in (ROOT / "meta/ee-requirements.txt").read_text().splitlines() if line.strip() and not line.startswith("#")]
-    assert found == declared and len(found) >= 4
+    pip, bindep = tmp_path / "requirements.txt", tmp_path / "bindep.txt"
+    run(["ansible-builder", "introspect", str(collections), "--write-pip", str(pip), "--write-bindep", str(bindep)])
+    for written, source, least in ((pip, "meta/ee-requirements.txt", 4), (bindep, "meta/ee-bindep.txt", 2)):
+        found = [line.split("#")[0].strip() for line in written.read_text().splitlines() if line.endswith("# from collection horizon.ai_platform")]
+        declared = [line.strip() for line in (ROOT / source).read_text().splitlines() if line.strip() and not line.startswith("#")]
+        assert found == declared and len(found) >= least, (source, found)
 
 
 def test_execution_environment_requirements_hold_what_the_tests_use():

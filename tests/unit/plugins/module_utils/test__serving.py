@@ -8,6 +8,7 @@ tests/fixtures/machines, read by accelerator_facts' own code.
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -340,3 +341,37 @@ def test_recorded_machines(tmp_path, machine, family, tp, dtype):
         assert plan["tensor_parallel_size"] == tp
     if dtype is not None:
         assert plan["dtype"] == dtype
+
+
+def test_serving_images_of_a_fleet_follow_the_plan():
+    platforms = [
+        {"silicon_class": "nvidia-hopper", "architecture": "x86_64"},
+        {"silicon_class": "nvidia-blackwell", "architecture": "aarch64"},
+        {"silicon_class": "cpu", "architecture": "aarch64"},
+        {"silicon_class": "amd-cdna3"},
+    ]
+    images = sv.serving_images(platforms)
+    cuda = sv.IMAGES[("vllm", "upstream", "cuda")]["image"]
+    assert [i["image"] for i in images] == [cuda, sv.IMAGES[("vllm", "upstream", "cpu")]["image"]["aarch64"], sv.IMAGES[("vllm", "upstream", "rocm")]["image"]]
+    assert images[0]["silicon_classes"] == ["nvidia-hopper", "nvidia-blackwell"] and images[0]["architectures"] == ["x86_64", "aarch64"]
+    assert images[2]["architectures"] == ["x86_64"]  # the default
+    # Each is the image the plan of such a node runs.
+    for platform, image in ((platforms[0], cuda), (platforms[3], images[2]["image"])):
+        row = sv.image_row("vllm", "upstream", platform["silicon_class"], sv.FAMILIES[platform["silicon_class"]], platform.get("architecture", "x86_64"))
+        assert row["image"] == image
+    override = sv.serving_images([{"silicon_class": "cpu"}], images={"vllm/cpu": "registry.site/vllm-cpu:1"})
+    assert override == [{"image": "registry.site/vllm-cpu:1", "silicon_classes": ["cpu"], "architectures": ["x86_64"], "source": "inference_server_images"}]
+
+
+@pytest.mark.parametrize(
+    ("platforms", "kwargs", "message"),
+    [
+        ([{"silicon_class": "amd-cdna"}], {}, "the MI100 (gfx908) is not in them"),
+        ([{"architecture": "x86_64"}], {}, "platforms[0] needs a silicon_class"),
+        ([{"silicon_class": "nvidia-hopper"}], {"engine": "triton"}, "engine must be one of vllm, tgi"),
+        ([{"silicon_class": "nvidia-jetson-orin"}], {"engine": "tgi"}, "tgi (upstream) has no known build for nvidia-jetson-orin"),
+    ],
+)
+def test_serving_images_refuse_what_has_no_build(platforms, kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        sv.serving_images(platforms, **kwargs)
