@@ -287,6 +287,8 @@ def serving_images(platforms, engine="vllm", source="upstream", images=None):
             raise ValueError("platforms[%d] needs a silicon_class (a class of the fleet report, such as nvidia-hopper or cpu)" % index)
         silicon_class, family_name, _devices = family({"silicon_class": platform["silicon_class"]})
         architecture = platform.get("architecture") or "x86_64"
+        if architecture not in ("x86_64", "aarch64"):
+            raise ValueError("platforms[%d]: architecture must be x86_64 or aarch64, not %r" % (index, architecture))
         override = images.get("%s/%s" % (engine, family_name))
         row = {"image": override, "source": "inference_server_images"} if override else image_row(engine, source, silicon_class, family_name, architecture)
         entry = found.setdefault(row["image"], {"image": row["image"], "silicon_classes": [], "architectures": [], "source": row["source"]})

@@ -109,6 +109,7 @@ import io
 import json
 import os
 import shutil
+import sys
 import tarfile
 import tempfile
 
@@ -280,7 +281,8 @@ def metadata(data):
 
 def build_source(module, path):
     """The tarball ansible-galaxy builds from a source checkout."""
-    galaxy = module.get_bin_path("ansible-galaxy", required=True)
+    # Beside the Python the module runs under (a virtual environment's ansible-galaxy), else on PATH.
+    galaxy = module.get_bin_path("ansible-galaxy", required=True, opt_dirs=[os.path.dirname(sys.executable)])
     work = tempfile.mkdtemp(prefix="collection-bundle-")
     try:
         rc, out, err = module.run_command([galaxy, "collection", "build", "--force", "--output-path", work, path])

@@ -23,9 +23,12 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 import check_collection  # noqa: E402
 
+BIN = Path(sys.executable).parent  # the tools of the Python the tests run under, activated or not
+
 
 def run(args, cwd=ROOT, env=None, check=True):
-    proc = subprocess.run(args, check=False, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True)
+    path = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    proc = subprocess.run(args, check=False, cwd=cwd, env={**os.environ, "PATH": path, **(env or {})}, capture_output=True, text=True)
     if check and proc.returncode:
         pytest.fail(f"{args} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
     return proc

@@ -133,6 +133,7 @@ def test_bundle_holds_what_the_fleet_needs_then_loads_into_the_site(tmp_path, st
     assert [p.name.split("-")[0] for p in (root / "python").glob("*.whl")] == ["attrs"]
     # The image the fleet's CPU nodes run, under the catalog's name, byte for byte the registry's.
     assert content["images"] == [{"image": IMAGE, "layout": "images/docker.io_vllm_vllm-openai-cpu_v0.31.0-x86_64", "reference": "bundle"}]
+    assert sorted(p.name for p in (root / "images").iterdir()) == ["docker.io_vllm_vllm-openai-cpu_v0.31.0-x86_64"]  # no .partial left
     index = json.loads((root / content["images"][0]["layout"] / "index.json").read_text())
     assert [m["digest"] for m in index["manifests"]] == [staging["image_digest"]]
     # The model, verified against the mirror's checksums, no credential of its source in the manifest.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -161,7 +162,7 @@ def run_job(tmp_path, playbook, inventory, extravars):
         playbook=str(REPO / "playbooks" / playbook),
         inventory=str(inventory),
         extravars=extravars,
-        envvars={k: v for k, v in env.items() if k.startswith("ANSIBLE_")},
+        envvars={**{k: v for k, v in env.items() if k.startswith("ANSIBLE_")}, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"},
         quiet=True,
     )
     return runner, list(runner.events)

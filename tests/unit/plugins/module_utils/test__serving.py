@@ -368,6 +368,11 @@ def test_serving_images_of_a_fleet_follow_the_plan():
     [
         ([{"silicon_class": "amd-cdna"}], {}, "the MI100 (gfx908) is not in them"),
         ([{"architecture": "x86_64"}], {}, "platforms[0] needs a silicon_class"),
+        (
+            [{"silicon_class": "cpu"}, {"silicon_class": "cpu", "architecture": "arm64"}],
+            {},
+            "platforms[1]: architecture must be x86_64 or aarch64, not 'arm64'",
+        ),
         ([{"silicon_class": "nvidia-hopper"}], {"engine": "triton"}, "engine must be one of vllm, tgi"),
         ([{"silicon_class": "nvidia-jetson-orin"}], {"engine": "tgi"}, "tgi (upstream) has no known build for nvidia-jetson-orin"),
     ],
