@@ -5,8 +5,9 @@
     python tests/newcomer/run_doc.py docs/getting-started.md
 
 In the guide, a fenced sh block right after ``<!-- newcomer:run -->`` is run line by line with bash in the
-repository's root, in order, each line required to succeed; every ``<!-- newcomer:file -->`path``` must exist and
-not be empty once they have run. A guide with no such block, or a named file missing, fails.
+repository's root, in order, each line required to succeed; every path in a fenced text block right after
+``<!-- newcomer:files -->`` must exist and not be empty once they have run. A guide with no such block, or a named
+file missing, fails.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 RUN = re.compile(r"<!-- newcomer:run -->\s*\n```(?:sh|bash|console)\n(.*?)\n```", re.DOTALL)
-FILE = re.compile(r"<!-- newcomer:file -->\s*`([^`]+)`")
+FILES = re.compile(r"<!-- newcomer:files -->\s*\n```text\n(.*?)\n```", re.DOTALL)
 
 
 def main(argv):
@@ -27,9 +28,13 @@ def main(argv):
     guide = (REPO / argv[1]).resolve()
     text = guide.read_text(encoding="utf-8")
     commands = [line.strip() for block in RUN.findall(text) for line in block.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    files = FILE.findall(text)
+    files = [line.strip() for block in FILES.findall(text) for line in block.splitlines() if line.strip()]
+    # An output the guide points at in its text is one the check covers.
+    unchecked = sorted(set(re.findall(r"`(demo/output/[^`\s]+)`", text)) - set(files))
+    if unchecked:
+        sys.exit(f"{guide.relative_to(REPO)} points at {', '.join(unchecked)}, which its newcomer:files block does not list")
     if not commands or not files:
-        sys.exit(f"{guide.relative_to(REPO)}: no newcomer:run block or no newcomer:file to check")
+        sys.exit(f"{guide.relative_to(REPO)}: no newcomer:run block or no newcomer:files block to check")
     for command in commands:
         print(f"\n==> {guide.relative_to(REPO)}: {command}", flush=True)
         rc = subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=REPO, check=False).returncode
