@@ -27,23 +27,24 @@ def main(argv):
         sys.exit("usage: run_doc.py <guide.md>")
     guide = (REPO / argv[1]).resolve()
     text = guide.read_text(encoding="utf-8")
+    name = guide.relative_to(REPO) if guide.is_relative_to(REPO) else guide
     commands = [line.strip() for block in RUN.findall(text) for line in block.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     files = [line.strip() for block in FILES.findall(text) for line in block.splitlines() if line.strip()]
     # An output the guide points at in its text is one the check covers.
     unchecked = sorted(set(re.findall(r"`(demo/output/[^`\s]+)`", text)) - set(files))
     if unchecked:
-        sys.exit(f"{guide.relative_to(REPO)} points at {', '.join(unchecked)}, which its newcomer:files block does not list")
+        sys.exit(f"{name} points at {', '.join(unchecked)}, which its newcomer:files block does not list")
     if not commands or not files:
-        sys.exit(f"{guide.relative_to(REPO)}: no newcomer:run block or no newcomer:files block to check")
+        sys.exit(f"{name}: no newcomer:run block or no newcomer:files block to check")
     for command in commands:
-        print(f"\n==> {guide.relative_to(REPO)}: {command}", flush=True)
+        print(f"\n==> {name}: {command}", flush=True)
         rc = subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=REPO, check=False).returncode
         if rc:
-            sys.exit(f"{guide.relative_to(REPO)}: `{command}` exited {rc}")
+            sys.exit(f"{name}: `{command}` exited {rc}")
     missing = [f for f in files if not (REPO / f).is_file() or (REPO / f).stat().st_size == 0]
     if missing:
-        sys.exit(f"{guide.relative_to(REPO)} names outputs the commands did not write: {', '.join(missing)}")
-    print(f"{guide.relative_to(REPO)}: {len(commands)} command(s) ran, {len(files)} output(s) there as the guide says")
+        sys.exit(f"{name} names outputs the commands did not write: {', '.join(missing)}")
+    print(f"{name}: {len(commands)} command(s) ran, {len(files)} output(s) there as the guide says")
 
 
 if __name__ == "__main__":
