@@ -147,6 +147,9 @@ def lines(entries):
 def write_manifest(module, root):
     path = os.path.join(root, NAME)
     if not os.path.isdir(root):
+        if module.check_mode and not os.path.exists(root):
+            # Check mode of a play that would have made the folder: the manifest would be written.
+            return {"changed": True, "manifest": path, "files": 0, "bytes": 0, "content": module.params["content"]}
         raise BundleError(f"{root} is not a directory")
     files = sorted(scan(root).values(), key=lambda e: e["path"])
     manifest = {

@@ -109,6 +109,11 @@ def recap(out):
 
 
 def test_bundle_holds_what_the_fleet_needs_then_loads_into_the_site(tmp_path, staging):
+    # Check mode first: it says what it would do and writes nothing.
+    rc, out = bundle(tmp_path, staging, "--check")
+    assert rc == 0, out
+    assert recap(out)["changed"] > 0 and not (tmp_path / "bundle").exists()
+
     rc, out = bundle(tmp_path, staging)
     assert rc == 0, out
     root = tmp_path / "bundle"

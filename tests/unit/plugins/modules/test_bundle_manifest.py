@@ -89,3 +89,6 @@ def test_bad_bundles_are_clear_errors(tmp_path, capsys):
 
     result, failed = run(capsys, path=str(tmp_path / "absent"))
     assert failed and "is not a directory" in result["msg"]
+    # In check mode, a folder the play would have made first.
+    result, failed = run(capsys, path=str(tmp_path / "absent"), check_mode=True)
+    assert not failed and result["changed"] and result["files"] == 0 and not (tmp_path / "absent").exists()
