@@ -95,9 +95,10 @@ import hashlib
 import json
 import os
 import stat
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.horizon.ai_platform.plugins.module_utils._staged_write import write_file
 
 NAME = "manifest.json"
 FORMAT = 1
@@ -124,7 +125,7 @@ def scan(root, digests=True):
         for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(directory, d))]:
             full = os.path.join(directory, name)
             rel = os.path.relpath(full, root).replace(os.sep, "/")
-            if rel == NAME or rel.startswith(NAME + ".tmp"):
+            if rel == NAME or rel.startswith(f".{NAME}."):  # the manifest, and its staged copy while it is written
                 continue
             st = os.lstat(full)
             if stat.S_ISLNK(st.st_mode):
@@ -173,18 +174,7 @@ def write_manifest(module, root):
             before = []
         result["diff"] = {"before_header": path, "after_header": path, "before": lines(before), "after": lines(files)}
     if changed and not module.check_mode:
-        fd, tmp = tempfile.mkstemp(prefix=NAME + ".tmp", dir=root)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o644)
-            os.rename(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_file(module, path, text.encode("utf-8"), mode="0644")
     return result
 
 

@@ -116,6 +116,8 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.compat.version import LooseVersion
 
+from ansible_collections.horizon.ai_platform.plugins.module_utils._staged_write import write_file
+
 try:
     import yaml
 except ImportError:  # pragma: no cover - ansible-core requires PyYAML
@@ -334,11 +336,7 @@ def main():
                 changed = True
                 if not module.check_mode:
                     os.makedirs(dest, exist_ok=True)
-                    fd, tmp = tempfile.mkstemp(prefix=f".{filename}.", dir=dest)
-                    with os.fdopen(fd, "wb") as f:
-                        f.write(data)
-                    os.chmod(tmp, 0o644)
-                    os.rename(tmp, target)
+                    write_file(module, target, data, mode="0644")
             kept = existing if same else data
             collections.append(
                 {"name": entry["name"], "version": entry["version"], "file": filename, "origin": entry["origin"], "sha256": hashlib.sha256(kept).hexdigest()}
@@ -356,9 +354,7 @@ def main():
             changed = True
             if not module.check_mode:
                 os.makedirs(dest, exist_ok=True)
-                with open(requirements + ".tmp", "w", encoding="utf-8") as f:
-                    f.write(text)
-                os.rename(requirements + ".tmp", requirements)
+                write_file(module, requirements, text.encode("utf-8"), mode="0644")
     except (BundleError, OSError, KeyError, ValueError) as exc:
         module.fail_json(msg=f"cannot bundle the collections into {dest}: {exc}")
     result = {"changed": changed, "collections": collections, "requirements": requirements}
