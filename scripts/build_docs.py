@@ -46,11 +46,7 @@ def run(args, **kwargs):
     return proc
 
 
-def repository_url():
-    return yaml.safe_load((REPO / "galaxy.yml").read_text())["repository"].rstrip("/")
-
-
-def rewrite_links(text, source, guides_root):
+def rewrite_links(text, source, guides_root, repository):
     """Links that leave docs/: a role's README becomes its page, anything else the file in the repository."""
 
     def replace(match):
@@ -63,7 +59,7 @@ def rewrite_links(text, source, guides_root):
         if len(parts) == 3 and parts[0] == "roles" and parts[2] == "README.md":
             depth = len(source.relative_to(guides_root).parts) - 1
             return f"]({'../' * (depth + 1)}collection/{parts[1]}_role.rst)"
-        return f"]({repository_url()}/blob/main/{relative.as_posix()}{anchor})"
+        return f"]({repository}/blob/main/{relative.as_posix()}{anchor})"
 
     return LINK.sub(replace, text)
 
@@ -82,8 +78,7 @@ def expected_pages():
 
 
 def build(dest):
-    env = dict(os.environ)
-    lint = run(["antsibull-docs", "lint-collection-docs", "--plugin-docs", str(REPO)], cwd=REPO, env=env)
+    lint = run(["antsibull-docs", "lint-collection-docs", "--plugin-docs", str(REPO)], cwd=REPO)
     if lint.stdout.strip():
         sys.exit(f"antsibull-docs lint-collection-docs:\n{lint.stdout}")
 
@@ -92,14 +87,15 @@ def build(dest):
     (src / "collection").mkdir(parents=True, mode=0o755)
     os.chmod(dest, 0o755)
     os.chmod(src, 0o755)
-    run(["antsibull-docs", "collection", "--use-current", "--squash-hierarchy", "--dest-dir", str(src / "collection"), "horizon.ai_platform"], env=env)
+    run(["antsibull-docs", "collection", "--use-current", "--squash-hierarchy", "--dest-dir", str(src / "collection"), "horizon.ai_platform"])
 
     guides_root = REPO / "docs"
+    repository = yaml.safe_load((REPO / "galaxy.yml").read_text())["repository"].rstrip("/")
     guides = sorted(guides_root.glob("*.md")) + sorted((guides_root / "design").glob("*.md"))
     for guide in guides:
         target = src / "guides" / guide.relative_to(guides_root)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(rewrite_links(guide.read_text(encoding="utf-8"), guide, guides_root), encoding="utf-8")
+        target.write_text(rewrite_links(guide.read_text(encoding="utf-8"), guide, guides_root, repository), encoding="utf-8")
     for name in ("conf.py", "index.rst"):
         shutil.copy(SITE / name, src / name)
 
