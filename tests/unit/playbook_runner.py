@@ -31,3 +31,9 @@ def ansible_playbook(tmp_path, *args, env=None, cwd=None, timeout=300):
     cmd = [str(Path(sys.executable).with_name("ansible-playbook")), *map(str, args)]
     proc = subprocess.run(cmd, env=playbook_env(tmp_path, **(env or {})), capture_output=True, text=True, check=False, timeout=timeout, cwd=cwd)
     return proc.returncode, proc.stdout + proc.stderr
+
+
+def recap(output, host="localhost"):
+    """The PLAY RECAP counts of ``host`` in a run's output: {"ok": 3, "changed": 0, ...}."""
+    line = next(ln for ln in output.splitlines() if ln.startswith(host) and "changed=" in ln)
+    return {key: int(value) for key, value in (part.split("=") for part in line.split()[2:])}

@@ -22,7 +22,7 @@ import pytest
 
 from ansible_collections.horizon.ai_platform.tests.servers.http_mirror import serve
 from ansible_collections.horizon.ai_platform.tests.servers.oci_registry import push_image_layers, registry
-from ansible_collections.horizon.ai_platform.tests.unit.playbook_runner import ansible_playbook
+from ansible_collections.horizon.ai_platform.tests.unit.playbook_runner import ansible_playbook, recap
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.model_samples import write_model
 
 REPO = Path(__file__).resolve().parents[3]
@@ -101,11 +101,6 @@ def load(tmp_path, site_registry, *extra):
         *extra,
         timeout=600,
     )
-
-
-def recap(out):
-    line = next(line for line in out.splitlines() if line.startswith("localhost"))
-    return {k: int(v) for k, v in (part.split("=") for part in line.split(":", 1)[1].split())}
 
 
 def test_bundle_holds_what_the_fleet_needs_then_loads_into_the_site(tmp_path, staging):

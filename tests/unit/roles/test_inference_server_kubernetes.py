@@ -29,7 +29,7 @@ import pytest
 import yaml
 
 from ansible_collections.horizon.ai_platform.tests.servers.tiny_llama import write_tiny_llama
-from ansible_collections.horizon.ai_platform.tests.unit.playbook_runner import REPO, ansible_playbook
+from ansible_collections.horizon.ai_platform.tests.unit.playbook_runner import REPO, ansible_playbook, recap
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.module_utils.test__serving import materialize
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.module_utils.test__serving_k8s import validate
 
@@ -128,11 +128,6 @@ def run_serve(tmp_path, values, *args):
     vars_file = tmp_path / "vars.json"
     vars_file.write_text(json.dumps(values), encoding="utf-8")
     return ansible_playbook(tmp_path, "-i", "localhost,", "-e", f"@{vars_file}", *args, tmp_path / "serve.yml")
-
-
-def recap(output):
-    line = next(ln for ln in output.splitlines() if ln.startswith("localhost") and "changed=" in ln)
-    return {key: int(value) for key, value in (part.split("=") for part in line.split()[2:])}
 
 
 def objects(tmp_path):
