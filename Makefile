@@ -69,7 +69,11 @@ sanity: setup
 	scripts/ansible-test-sanity.sh
 
 unit: setup
-	PYTHONPATH=$(CURDIR)/.cache/collections pytest -q tests/unit
+	PYTHONPATH=$(CURDIR)/.cache/collections pytest -q -m "not testhosts" tests/unit
+
+# Tests of playbooks that stage or run nodes in the test-host images (the air-gapped bundle's packages).
+testhost-tests: images
+	PYTHONPATH=$(CURDIR)/.cache/collections pytest -q -m testhosts tests/unit
 
 browser: setup
 	HORIZON_REQUIRE_BROWSER=1 PYTHONPATH=$(CURDIR)/.cache/collections pytest -q tests/browser
@@ -98,7 +102,7 @@ demo-test: setup
 	python tests/demo/check_boundary.py demo/output/boundary
 	python tests/demo/check_site.py demo/output/site
 
-test: lint sanity unit browser compat release-check docs molecule demo-test
+test: lint sanity unit browser compat release-check docs testhost-tests molecule demo-test
 	@echo "make test: all layers passed"
 
 demo: images

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.horizon.ai_platform.plugins.module_utils import _fleet
+from ansible_collections.horizon.ai_platform.plugins.module_utils import _accelerators, _fleet
 
 
 def _fleet_hosts(name, data, skip_missing):
@@ -46,6 +46,25 @@ def fleet_groups(host, region=None):
         raise AnsibleFilterError("fleet_groups: %s" % exc) from exc
 
 
+def silicon_class_pci_device(silicon_class):
+    """The silicon catalog's first physical PCI device of a class, with the IDs a PCI scan would read."""
+    if not isinstance(silicon_class, str) or not silicon_class:
+        raise AnsibleFilterError("silicon_class_pci_device: the input must be a silicon class such as nvidia-hopper, got %r" % (silicon_class,))
+    rows = [
+        (ids, row)
+        for ids, row in _accelerators.pci_index().items()
+        if _accelerators.silicon_class(row["vendor"], row["architecture"]) == silicon_class and not (row["model"] or "").endswith(" VF")
+    ]
+    if not rows:
+        known = sorted({_accelerators.silicon_class(row["vendor"], row["architecture"]) for row in _accelerators.pci_index().values()})
+        raise AnsibleFilterError(
+            "silicon_class_pci_device: %s is no PCI silicon class of the catalog (Jetson modules and CPU-only nodes have no PCI "
+            "accelerator); the catalog's are %s" % (silicon_class, ", ".join(known))
+        )
+    (vendor_id, device_id), row = rows[0]
+    return {"vendor_id": vendor_id, "device_id": device_id, "vendor": row["vendor"], "model": row["model"], "class_code": "120000"}
+
+
 class FilterModule:
     """Fleet filters of horizon.ai_platform."""
 
@@ -55,4 +74,5 @@ class FilterModule:
             "accelerator_memory_by_class": accelerator_memory_by_class,
             "fleet_summary": fleet_summary,
             "fleet_groups": fleet_groups,
+            "silicon_class_pci_device": silicon_class_pci_device,
         }
