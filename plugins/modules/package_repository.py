@@ -146,6 +146,11 @@ def owns(repository, uri):
     return False
 
 
+def _differ(one, other):
+    """Whether two of apt's hashes (``<algorithm>:<hex>``, or empty) say two files differ: only one algorithm compares."""
+    return bool(one and other and one.partition(":")[0] == other.partition(":")[0] and one != other)
+
+
 def plan(sources, distribution_suite):
     """{suite: {filename: (path, hash, size)}} and {suite: {repository, labels}} from the download records."""
     suites, meta = {}, {}
@@ -172,7 +177,7 @@ def plan(sources, distribution_suite):
                 if not os.path.isfile(path):
                     raise RepositoryError("%s lists %s, which %s does not hold" % (name, entry["filename"], source))
                 known = suites.setdefault(suite, {}).get(entry["filename"])
-                if known and (known[2] != entry.get("size") or (entry.get("hash") and known[1] and known[1] != entry["hash"])):
+                if known and (known[2] != entry.get("size") or _differ(known[1], entry.get("hash") or "")):
                     raise RepositoryError("two different files are named %s (in %s and %s)" % (entry["filename"], known[0], path))
                 if not known:
                     suites[suite][entry["filename"]] = (path, entry.get("hash") or "", entry.get("size"))

@@ -17,7 +17,7 @@ from ansible_collections.horizon.ai_platform.tests.unit.plugins.fleet_samples im
     sample_hostvars,
 )
 
-FILTERS = ("hosts_by_silicon_class", "accelerator_memory_by_class", "fleet_summary", "fleet_groups")
+FILTERS = ("hosts_by_silicon_class", "accelerator_memory_by_class", "fleet_summary", "fleet_groups", "silicon_class_pci_device")
 
 
 def test_registered_filters():
@@ -118,3 +118,28 @@ def test_filters_through_the_template_engine(templar, expression, expected):
 def test_template_engine_reports_filter_error(templar):
     with pytest.raises(AnsibleError, match="fleet_summary: fleet must be a mapping"):
         templar.evaluate_expression(trust_as_template("'gpu-01' | horizon.ai_platform.fleet_summary"))
+
+
+@pytest.mark.parametrize("silicon_class", ["nvidia-ampere", "nvidia-hopper", "amd-cdna3", "intel-gaudi2", "intel-xe-hpc"])
+def test_silicon_class_pci_device_is_scanned_back_as_its_class(tmp_path, silicon_class):
+    """The device the bundle writes into a staging container's PCI tree is what accelerator_facts reads as that class."""
+    from ansible_collections.horizon.ai_platform.plugins.module_utils import _accelerators
+
+    device = fleet.silicon_class_pci_device(silicon_class)
+    assert not device["model"].endswith(" VF")
+    function = tmp_path / "sys" / "bus" / "pci" / "devices" / "0000:01:00.0"
+    function.mkdir(parents=True)
+    for name, value in (("vendor", device["vendor_id"]), ("device", device["device_id"]), ("class", device["class_code"])):
+        (function / name).write_text(f"0x{value}\n", encoding="utf-8")
+    facts, _ = _accelerators.gather(sysfs_root=str(tmp_path / "sys"), procfs_root=str(tmp_path / "proc"))
+    assert [d["silicon_class"] for d in facts["devices"]] == [silicon_class]
+    assert facts["devices"][0]["model"] == device["model"]
+
+
+@pytest.mark.parametrize("value", ["cpu", "nvidia-jetson-orin", "nvidia-hoper", "", None])
+def test_silicon_class_pci_device_names_what_it_cannot_place(value):
+    with pytest.raises(AnsibleFilterError, match="silicon_class_pci_device: ") as error:
+        fleet.silicon_class_pci_device(value)
+    if value:
+        assert f"{value} is no PCI silicon class of the catalog" in str(error.value) and "nvidia-hopper" in str(error.value)
+
