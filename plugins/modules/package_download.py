@@ -107,6 +107,7 @@ import os
 import re
 import shutil
 import tempfile
+from urllib.parse import unquote, urlsplit
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -127,7 +128,8 @@ def parse_print_uris(text):
         match = _URI_LINE.match(line.strip())
         if not match:
             continue
-        kind, _, digest = (match.group("hash") or "").partition(":")
+        field = match.group("hash") or ""
+        kind, digest = field.split(":", 1) if ":" in field else ("", "")
         if match.group("filename") in ("", ".") or "/" in match.group("filename"):
             raise ValueError("apt named a file %r that is not a plain file name" % match.group("filename"))
         files.append(
@@ -154,7 +156,7 @@ def present(dest, entry):
     path = os.path.join(dest, entry["filename"])
     if not os.path.isfile(path) or os.path.getsize(path) != entry["size"]:
         return False
-    algorithm, _, digest = entry["hash"].partition(":")
+    algorithm, digest = entry["hash"].split(":", 1) if ":" in entry["hash"] else ("", "")
     return not digest or file_hash(path, algorithm) == digest
 
 
@@ -225,6 +227,11 @@ def main():
     if os.path.exists(record_path):
         with open(record_path, "rb") as handle:
             old = handle.read()
+    try:
+        old_files = json.loads(old)["files"] if old else []
+    except (ValueError, KeyError, TypeError):
+        # A record this module did not write whole: it is written anew.
+        old_files = []
     changed = bool(missing) or old != data
     result = dict(
         changed=changed,
@@ -232,7 +239,7 @@ def main():
         downloaded=missing,
         record=record_path,
         diff=dict(
-            before="".join("%s\n" % f["filename"] for f in json.loads(old)["files"]) if old else "",
+            before="".join("%s\n" % f.get("filename", "") for f in old_files if isinstance(f, dict)),
             after="".join("%s\n" % f["filename"] for f in record["files"]),
         ),
     )
@@ -242,6 +249,12 @@ def main():
     os.makedirs(os.path.join(dest, "partial"), exist_ok=True)
     if missing:
         _apt(module, apt_get, dest, names, ["--download-only", "-q"])
+        # apt reads a file: source's packages where they are and copies none of them into its cache.
+        for entry in files:
+            if entry["uri"].startswith("file:") and not present(dest, entry):
+                source = unquote(urlsplit(entry["uri"]).path)
+                if os.path.isfile(source):
+                    shutil.copyfile(source, os.path.join(dest, entry["filename"]))
     # apt's own leftovers in the cache directory.
     shutil.rmtree(os.path.join(dest, "partial"), ignore_errors=True)
     if os.path.exists(os.path.join(dest, "lock")):

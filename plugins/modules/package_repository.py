@@ -19,8 +19,10 @@ description:
     and a C(Release) file signed by C(gpg) (C(InRelease) and C(Release.gpg)). The public key is written beside them
     as C(horizon-bundle.asc), and C(repositories.json) says which suite holds which repository's packages.
   - The signing key is O(signing_key) in O(gnupg_home); without one, a key for the bundle is generated there (Ed25519,
-    signing only, no passphrase), or the one generated before is used. Keep O(gnupg_home) outside the bundle.
-  - The repository is built beside O(path) and renamed into place, so a reader never sees half a repository. Each
+    signing only, no passphrase, valid for three years), or the one generated before is used while it is valid - an
+    expired or revoked one is replaced by a new one. Keep O(gnupg_home) outside the bundle.
+  - The repository is built beside O(path) and renamed into place, so a reader never sees half a repository. A O(path)
+    that holds anything else than a repository this module built is refused, not replaced. Each
     file's size and hash are checked against its record first.
 author:
   - horizon.ai_platform maintainers (@horizon-ai-platform)
@@ -113,6 +115,8 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 BUNDLE_UID = "horizon air-gapped bundle <bundle@horizon.invalid>"
+# gpg's validity letters of keys that must not sign.
+UNUSABLE = {"e": "expired", "r": "revoked", "d": "disabled", "i": "invalid"}
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 
@@ -148,7 +152,7 @@ def owns(repository, uri):
 
 def _differ(one, other):
     """Whether two of apt's hashes (``<algorithm>:<hex>``, or empty) say two files differ: only one algorithm compares."""
-    return bool(one and other and one.partition(":")[0] == other.partition(":")[0] and one != other)
+    return bool(one and other and one.split(":", 1)[0] == other.split(":", 1)[0] and one != other)
 
 
 def plan(sources, distribution_suite):
@@ -215,7 +219,7 @@ def build_indices(module, root, suites, architectures):
                 os.link(path, target)
             except OSError:
                 shutil.copy2(path, target)
-            algorithm, _, value = digest.partition(":")
+            algorithm, value = digest.split(":", 1) if ":" in digest else ("", "")
             if (size is not None and os.path.getsize(target) != size) or (value and _digest(target, algorithm) != value):
                 raise RepositoryError("%s does not match the size and hash apt recorded for it: the download is damaged" % path)
         text = _run(module, [ftparchive, "packages", "pool/%s" % suite], cwd=root, env={"LANG": "C", "LC_ALL": "C"})
@@ -231,17 +235,29 @@ def _gpg(module, home, *args):
 
 
 def find_key(module, home, wanted):
-    """The fingerprint of the signing key: ``wanted`` if the home holds its secret key, else the bundle's own, or None."""
+    """(fingerprint, why not): the signing key - ``wanted`` if the home holds its secret key, else the bundle's own - as
+    long as it has neither expired nor been revoked; else None, with what is wrong with the one found, if any."""
     if not os.path.isdir(home):
-        return None
+        return None, None
     query = [wanted] if wanted else ["bundle@horizon.invalid"]
-    rc, out, _ = module.run_command(
-        ["gpg", "--homedir", home, "--batch", "--no-tty", "--with-colons", "--list-secret-keys"] + query, environ_update={"LANG": "C"}
-    )
-    if rc != 0:
-        return None
-    fingerprints = [line.split(":")[9] for line in out.splitlines() if line.startswith("fpr:")]
-    return fingerprints[0] if fingerprints else None
+    listing = module.run_command(["gpg", "--homedir", home, "--batch", "--no-tty", "--with-colons", "--list-secret-keys"] + query, environ_update={"LANG": "C"})
+    if listing[0] != 0:
+        return None, None
+    out = listing[1]
+    keys, validity = [], None
+    for line in out.splitlines():
+        fields = line.split(":")
+        if fields[0] == "sec":
+            validity = fields[1]
+        elif fields[0] == "fpr" and validity is not None and len(fields) > 9:
+            keys.append((fields[9], validity))
+            validity = None
+    usable = [fingerprint for fingerprint, state in keys if state not in UNUSABLE]
+    if usable:
+        return usable[0], None
+    if keys:
+        return None, "%s is %s" % (keys[0][0], UNUSABLE[keys[0][1]])
+    return None, None
 
 
 def release(module, root, suite, architectures, origin):
@@ -280,7 +296,8 @@ def main():
             architectures=dict(type="list", elements="str", default=["amd64"]),
             distribution_suite=dict(type="str", default="distribution"),
             gnupg_home=dict(type="path", required=True),
-            signing_key=dict(type="str"),
+            # A fingerprint names the key; it is no secret.
+            signing_key=dict(type="str", no_log=False),
             origin=dict(type="str", default="horizon-bundle"),
         ),
         supports_check_mode=True,
@@ -296,6 +313,8 @@ def main():
     wanted = re.sub(r"\s+", "", p["signing_key"] or "").upper()
     if wanted and not re.match(r"^[0-9A-F]{40}$", wanted):
         module.fail_json(msg="signing_key must be a full 40-hex-digit OpenPGP fingerprint, got %r" % p["signing_key"])
+    if os.path.lexists(root) and not (os.path.isdir(root) and (not os.listdir(root) or os.path.isfile(os.path.join(root, "repositories.json")))):
+        module.fail_json(msg="%s holds something else than a repository this module built (no repositories.json): it is not replaced" % root)
     if not module.get_bin_path("gpg"):
         module.fail_json(msg="gpg is missing on the staging machine: it signs the bundle's repositories")
 
@@ -304,9 +323,9 @@ def main():
         try:
             suites, meta = plan(p["sources"], p["distribution_suite"])
             indices = build_indices(module, scratch, suites, architectures)
-            fingerprint = find_key(module, home, wanted)
+            fingerprint, problem = find_key(module, home, wanted)
             if wanted and not fingerprint:
-                raise RepositoryError("gnupg_home %s holds no secret key %s to sign with" % (home, wanted))
+                raise RepositoryError("gnupg_home %s holds no usable secret key %s to sign with%s" % (home, wanted, ": " + problem if problem else ""))
         except RepositoryError as exc:
             module.fail_json(msg=str(exc))
         summary = {
@@ -345,8 +364,9 @@ def main():
         try:
             if fingerprint is None:
                 os.makedirs(home, mode=0o700, exist_ok=True)
-                _gpg(module, home, "--passphrase", "", "--quick-gen-key", BUNDLE_UID, "ed25519", "sign", "3y")
-                fingerprint = find_key(module, home, "")
+                # --yes: a key of the same user ID that has expired or was revoked may be there.
+                _gpg(module, home, "--yes", "--passphrase", "", "--quick-gen-key", BUNDLE_UID, "ed25519", "sign", "3y")
+                fingerprint = find_key(module, home, "")[0]
                 if not fingerprint:
                     raise RepositoryError("gpg generated no key in %s" % home)
             summary["fingerprint"] = result["fingerprint"] = fingerprint
@@ -368,12 +388,20 @@ def main():
         if os.path.exists(root):
             retired = scratch + ".old"
             os.rename(root, retired)
-        os.rename(scratch, root)
+        try:
+            os.rename(scratch, root)
+        except OSError as exc:
+            if retired:
+                os.rename(retired, root)
+            module.fail_json(msg="could not move the new repository into %s: %s" % (root, exc))
         if retired:
             shutil.rmtree(retired, ignore_errors=True)
         module.exit_json(**result)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        # gpg starts an agent for the home directory; the module leaves none running behind it.
+        if os.path.isdir(home) and module.get_bin_path("gpgconf"):
+            module.run_command(["gpgconf", "--homedir", home, "--kill", "gpg-agent"])
 
 
 if __name__ == "__main__":

@@ -115,7 +115,7 @@ def node(tmp_path, image):
         "--volume", f"{site}:{site}:ro", image, "/sbin/init",
     )  # fmt: skip
     try:
-        for _ in range(60):
+        for _attempt in range(60):
             state = podman("exec", NODE, "systemctl", "is-system-running", check=False).stdout.strip()
             if state in ("running", "degraded"):
                 break

@@ -9,6 +9,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
 from ansible_collections.horizon.ai_platform.plugins.filter import fleet
+from ansible_collections.horizon.ai_platform.plugins.module_utils import _accelerators
 from ansible_collections.horizon.ai_platform.tests.unit.plugins.fleet_samples import (
     SAMPLE_HOSTS_BY_CLASS,
     enable_collection_loader,
@@ -123,15 +124,13 @@ def test_template_engine_reports_filter_error(templar):
 @pytest.mark.parametrize("silicon_class", ["nvidia-ampere", "nvidia-hopper", "amd-cdna3", "intel-gaudi2", "intel-xe-hpc"])
 def test_silicon_class_pci_device_is_scanned_back_as_its_class(tmp_path, silicon_class):
     """The device the bundle writes into a staging container's PCI tree is what accelerator_facts reads as that class."""
-    from ansible_collections.horizon.ai_platform.plugins.module_utils import _accelerators
-
     device = fleet.silicon_class_pci_device(silicon_class)
     assert not device["model"].endswith(" VF")
     function = tmp_path / "sys" / "bus" / "pci" / "devices" / "0000:01:00.0"
     function.mkdir(parents=True)
     for name, value in (("vendor", device["vendor_id"]), ("device", device["device_id"]), ("class", device["class_code"])):
         (function / name).write_text(f"0x{value}\n", encoding="utf-8")
-    facts, _ = _accelerators.gather(sysfs_root=str(tmp_path / "sys"), procfs_root=str(tmp_path / "proc"))
+    facts, _reader = _accelerators.gather(sysfs_root=str(tmp_path / "sys"), procfs_root=str(tmp_path / "proc"))
     assert [d["silicon_class"] for d in facts["devices"]] == [silicon_class]
     assert facts["devices"][0]["model"] == device["model"]
 
@@ -142,4 +141,3 @@ def test_silicon_class_pci_device_names_what_it_cannot_place(value):
         fleet.silicon_class_pci_device(value)
     if value:
         assert f"{value} is no PCI silicon class of the catalog" in str(error.value) and "nvidia-hopper" in str(error.value)
-

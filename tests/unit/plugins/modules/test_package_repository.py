@@ -74,7 +74,8 @@ def sources(tmp_path):
         ],
         [CUDA, NONFREE],
     )
-    record(cpu, "container_runtime", [(runtime, "http://deb.debian.org/debian/pool/main/libp/libpod/" + runtime), (shared, "http://deb.debian.org/debian/pool/main/x")], [], digest="md5")
+    main = "http://deb.debian.org/debian/pool/main/"
+    record(cpu, "container_runtime", [(runtime, main + "libp/libpod/" + runtime), (shared, main + "x")], [], digest="md5")
     return [str(gpu), str(cpu)]
 
 
@@ -100,7 +101,8 @@ def apt_reads(tmp_path, repo, suites):
         f"Types: deb\nURIs: file://{repo}\nSuites: {' '.join(suites)}\nComponents: main\nSigned-By:\n{inline}\n", encoding="utf-8"
     )
     # The scratch root is private to this test: apt reads it as root, not as its _apt sandbox user.
-    options = ["-o", f"Dir={root}", "-o", "Dir::State::status=" + str(root / "var/lib/dpkg/status"), "-o", "APT::Architecture=amd64", "-o", "APT::Sandbox::User=root"]
+    options = ["-o", f"Dir={root}", "-o", "Dir::State::status=" + str(root / "var/lib/dpkg/status")]
+    options += ["-o", "APT::Architecture=amd64", "-o", "APT::Sandbox::User=root"]
     update = subprocess.run(["apt-get", *options, "update"], capture_output=True, text=True, check=False)
     assert update.returncode == 0 and "W:" not in update.stdout + update.stderr and "E:" not in update.stderr, update.stdout + update.stderr
     policy = subprocess.run(["apt-cache", *options, "policy", "nvidia-driver-cuda", "libfoo1", "podman"], capture_output=True, text=True, check=True)
@@ -211,12 +213,12 @@ def test_bad_settings_are_named(tmp_path, capsys, sources):
     result, failed = run(capsys, signing_key="ABCD", **common)
     assert failed and "signing_key must be a full 40-hex-digit OpenPGP fingerprint, got 'ABCD'" in result["msg"]
     result, failed = run(capsys, signing_key="0" * 40, **common)
-    assert failed and f"holds no secret key {'0' * 40} to sign with" in result["msg"]
+    assert failed and f"holds no usable secret key {'0' * 40} to sign with" in result["msg"]
     result, failed = run(capsys, architectures=["x86_64"], **common)
     assert failed and "architectures must be Debian architecture names" in result["msg"]
     result, failed = run(capsys, distribution_suite="Main Archive", **common)
     assert failed and "distribution_suite 'Main Archive'" in result["msg"]
-    result, failed = run(capsys, **dict(common, sources=[str(tmp_path / "missing")]))
+    result, failed = run(capsys, path=common["path"], gnupg_home=common["gnupg_home"], sources=[str(tmp_path / "missing")])
     assert failed and "missing is not a directory" in result["msg"]
     assert sorted(os.listdir(tmp_path)) == ["staging"]
 
@@ -235,7 +237,37 @@ def test_an_operators_key_signs(tmp_path, capsys, sources):
     assert not failed and result["fingerprint"] == fingerprint
     # No key of the bundle's own was made beside the operator's.
     listing = subprocess.run(["gpg", "--homedir", str(home), "--with-colons", "--list-secret-keys"], capture_output=True, text=True, check=True).stdout
+    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], check=True)
     assert listing.count("\nsec:") + listing.startswith("sec:") == 1
+
+
+def test_an_expired_bundle_key_is_replaced_and_an_expired_operators_key_refused(tmp_path, capsys, sources):
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    # The bundle's own key, made to have expired yesterday.
+    subprocess.run(
+        ["gpg", "--homedir", str(home), "--batch", "--passphrase", "", "--faked-system-time", "20200101T000000",
+         "--quick-gen-key", package_repository.BUNDLE_UID, "ed25519", "sign", "1d"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    listing = subprocess.run(["gpg", "--homedir", str(home), "--with-colons", "--list-secret-keys"], capture_output=True, text=True, check=True).stdout
+    expired = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
+    assert "\nsec:e:" in "\n" + listing
+
+    result, failed = run(capsys, path=str(tmp_path / "r"), sources=sources, gnupg_home=str(home), signing_key=expired)
+    assert failed and f"holds no usable secret key {expired} to sign with: {expired} is expired" in result["msg"]
+    result, failed = run(capsys, path=str(tmp_path / "r"), sources=sources, gnupg_home=str(home))
+    assert not failed and result["fingerprint"] not in ("", expired), result
+    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], check=True)
+
+
+def test_a_folder_that_is_no_repository_is_not_replaced(tmp_path, capsys, sources):
+    target = tmp_path / "srv"
+    target.mkdir()
+    (target / "index.html").write_text("the site's own page", encoding="utf-8")
+    result, failed = run(capsys, path=str(target), sources=sources, gnupg_home=str(tmp_path / "gnupg"))
+    assert failed and "holds something else than a repository this module built" in result["msg"]
+    assert (target / "index.html").read_text(encoding="utf-8") == "the site's own page"
 
 
 def test_owns_matches_debian_components_and_flat_vendor_repositories():
