@@ -101,7 +101,6 @@ record:
   sample: /var/cache/horizon-bundle/accelerator_drivers.json
 """
 
-import hashlib
 import json
 import os
 import re
@@ -111,6 +110,7 @@ from urllib.parse import unquote, urlsplit
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.horizon.ai_platform.plugins.module_utils._package_files import matches
 from ansible_collections.horizon.ai_platform.plugins.module_utils._staged_write import write_file
 
 # apt-get --print-uris: 'URI' file-name size hash-type:hash - apt 2.6 prints the MD5Sum only, and no hash at all for
@@ -143,21 +143,9 @@ def parse_print_uris(text):
     return files
 
 
-def file_hash(path, algorithm):
-    digest = hashlib.new(algorithm)
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def present(dest, entry):
     """Whether ``dest`` holds the file already, with its size and (where apt gave one) its hash."""
-    path = os.path.join(dest, entry["filename"])
-    if not os.path.isfile(path) or os.path.getsize(path) != entry["size"]:
-        return False
-    algorithm, digest = entry["hash"].split(":", 1) if ":" in entry["hash"] else ("", "")
-    return not digest or file_hash(path, algorithm) == digest
+    return matches(os.path.join(dest, entry["filename"]), entry["size"], entry["hash"])
 
 
 def _apt(module, apt_get, archives, names, extra):

@@ -105,7 +105,6 @@ packages:
 """
 
 import gzip
-import hashlib
 import json
 import os
 import re
@@ -113,6 +112,8 @@ import shutil
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.horizon.ai_platform.plugins.module_utils._package_files import matches
 
 BUNDLE_UID = "horizon air-gapped bundle <bundle@horizon.invalid>"
 # gpg's validity letters of keys that must not sign.
@@ -122,14 +123,6 @@ _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 class RepositoryError(Exception):
     pass
-
-
-def _digest(path, algorithm):
-    digest = hashlib.new(algorithm)
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _prefixes(repository):
@@ -219,8 +212,7 @@ def build_indices(module, root, suites, architectures):
                 os.link(path, target)
             except OSError:
                 shutil.copy2(path, target)
-            algorithm, value = digest.split(":", 1) if ":" in digest else ("", "")
-            if (size is not None and os.path.getsize(target) != size) or (value and _digest(target, algorithm) != value):
+            if not matches(target, size, digest):
                 raise RepositoryError("%s does not match the size and hash apt recorded for it: the download is damaged" % path)
         text = _run(module, [ftparchive, "packages", "pool/%s" % suite], cwd=root, env={"LANG": "C", "LC_ALL": "C"})
         stanzas = sorted(_stanzas(text))
