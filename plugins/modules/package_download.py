@@ -218,6 +218,8 @@ def main():
     try:
         old_files = json.loads(old)["files"] if old else []
     except (ValueError, KeyError, TypeError):
+        old_files = []
+    if not isinstance(old_files, list):
         # A record this module did not write whole: it is written anew.
         old_files = []
     changed = bool(missing) or old != data
@@ -242,7 +244,10 @@ def main():
             if entry["uri"].startswith("file:") and not present(dest, entry):
                 source = unquote(urlsplit(entry["uri"]).path)
                 if os.path.isfile(source):
-                    shutil.copyfile(source, os.path.join(dest, entry["filename"]))
+                    # Beside it, then renamed: the file in place may be hard-linked into a built repository.
+                    staged = os.path.join(dest, "partial", entry["filename"])
+                    shutil.copyfile(source, staged)
+                    os.replace(staged, os.path.join(dest, entry["filename"]))
     # apt's own leftovers in the cache directory.
     shutil.rmtree(os.path.join(dest, "partial"), ignore_errors=True)
     if os.path.exists(os.path.join(dest, "lock")):

@@ -252,6 +252,15 @@ def find_key(module, home, wanted):
     return None, None
 
 
+def _agent_running(module, home):
+    """Whether a gpg-agent serves ``home`` already (the operator's, say), which the module then leaves running."""
+    if not os.path.isdir(home) or not module.get_bin_path("gpg-connect-agent"):
+        return False
+    # It exits 0 either way; an agent answers with its process ID ("D <pid>").
+    rc, out = module.run_command(["gpg-connect-agent", "--homedir", home, "--no-autostart", "GETINFO pid", "/bye"], environ_update={"LANG": "C"})[:2]
+    return rc == 0 and out.startswith("D ")
+
+
 def release(module, root, suite, architectures, origin):
     argv = ["apt-ftparchive"]
     for field, value in (
@@ -310,7 +319,15 @@ def main():
     if not module.get_bin_path("gpg"):
         module.fail_json(msg="gpg is missing on the staging machine: it signs the bundle's repositories")
 
-    scratch = tempfile.mkdtemp(prefix=".%s." % os.path.basename(root), dir=os.path.dirname(root) or ".")
+    parent = os.path.dirname(root) or "."
+    if not os.path.isdir(parent):
+        if not module.check_mode:
+            os.makedirs(parent)
+        else:
+            # Check mode writes nothing beside the repository: its indices are built in a scratch folder elsewhere.
+            parent = None
+    scratch = tempfile.mkdtemp(prefix=".%s." % os.path.basename(root), dir=parent)
+    agent_running = _agent_running(module, home)
     try:
         try:
             suites, meta = plan(p["sources"], p["distribution_suite"])
@@ -391,8 +408,8 @@ def main():
         module.exit_json(**result)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-        # gpg starts an agent for the home directory; the module leaves none running behind it.
-        if os.path.isdir(home) and module.get_bin_path("gpgconf"):
+        # gpg starts an agent for the home directory; the module leaves none of its own running behind it.
+        if not agent_running and os.path.isdir(home) and module.get_bin_path("gpgconf"):
             module.run_command(["gpgconf", "--homedir", home, "--kill", "gpg-agent"])
 
 

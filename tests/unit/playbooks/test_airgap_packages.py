@@ -199,15 +199,35 @@ def test_bundle_packages_install_on_a_node_without_network(tmp_path, image, node
     assert rc == 0 and recap(out, NODE)["changed"] == 0, failure(out)
 
 
-def test_bundle_refuses_an_os_without_a_staging_image(tmp_path):
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"fleet_os": "ubuntu2404"}, "Each os of the platforms (ubuntu2404) needs its staging image in horizon_bundle_staging_images (given for: debian12)"),
+        # The secret key never goes into the bundle, however the path is written.
+        ({"horizon_bundle_gnupg_home": "{bundle}//keys"}, "must lie outside the bundle, which carries no secret key"),
+        ({"horizon_bundle_staging_dir": "{bundle}/./staging"}, "must lie outside the bundle"),
+        ({"horizon_bundle_kernels": {"debian12": "6.1.0-28-amd64"}}, "horizon_bundle_kernels is a mapping of os to lists of kernel releases"),
+        ({"runtime": {"container_runtime_sysfs_root": "/sys"}}, "not the download directories or the sysfs roots, which the bundle sets"),
+        ({"drivers": {"verify": False}}, "drivers and runtime may only set accelerator_drivers_* and container_runtime_* variables"),
+    ],
+    ids=["os-without-image", "gnupg-home-inside", "staging-inside", "kernels-not-a-list", "sysfs-root", "foreign-variable"],
+)
+def test_bundle_refuses_bad_package_settings(tmp_path, settings, message):
+    bundle = str(tmp_path / "bundle")
+    settings = {key: value.format(bundle=bundle) if isinstance(value, str) else value for key, value in settings.items()}
+    fleet = {"platforms": [{"silicon_class": "cpu", "os": settings.pop("fleet_os", "debian12")}]}
+    for key in ("drivers", "runtime"):
+        if key in settings:
+            fleet[key] = settings.pop(key)
     extra = {
-        "horizon_bundle_dir": str(tmp_path / "bundle"),
-        "horizon_bundle_fleet": {"platforms": [{"silicon_class": "cpu", "os": "ubuntu2404"}]},
+        "horizon_bundle_dir": bundle,
+        "horizon_bundle_fleet": fleet,
         "horizon_bundle_staging_images": {"debian12": IMAGE},
         "horizon_bundle_python": False,
         "horizon_bundle_images": False,
+        **settings,
     }
     rc, out = ansible_playbook(tmp_path, "horizon.ai_platform.airgap_bundle", "-e", json.dumps(extra))
     assert rc != 0
-    assert "Each os of the platforms (ubuntu2404) needs its staging image in horizon_bundle_staging_images (given for: debian12)" in " ".join(out.split())
-    assert not (tmp_path / "bundle" / "packages").exists()
+    assert message in " ".join(out.split()), failure(out)
+    assert not (tmp_path / "bundle").exists()

@@ -139,15 +139,22 @@ def test_a_suite_per_repository_signed_and_read_by_apt(tmp_path, capsys, sources
     assert f"580.95.05-1 500\n        500 file:{repo} cuda/main amd64 Packages" in policy, policy
     assert f"4.3.1+ds1-8 500\n        500 file:{repo} distribution/main amd64 Packages" in policy, policy
 
+    # The module stops the agent gpg started for it.
+    agent = subprocess.run(["gpg-connect-agent", "--homedir", str(home), "--no-autostart", "GETINFO pid", "/bye"], capture_output=True, text=True, check=True)
+    assert not agent.stdout.startswith("D "), agent.stdout
+
     # Idempotent: nothing rebuilt or signed again.
     release = (repo / "dists/cuda/InRelease").read_bytes()
     result, failed = run(capsys, path=str(repo), sources=sources, gnupg_home=str(home), architectures=["arm64", "amd64"])
     assert not failed and not result["changed"] and result["diff"]["before"] == result["diff"]["after"]
     assert (repo / "dists/cuda/InRelease").read_bytes() == release
+    agent = subprocess.run(["gpg-connect-agent", "--homedir", str(home), "--no-autostart", "GETINFO pid", "/bye"], capture_output=True, text=True, check=True)
+    assert not agent.stdout.startswith("D "), agent.stdout
 
 
-def test_check_mode_builds_nothing_and_makes_no_key(tmp_path, capsys, sources):
-    repo, home = tmp_path / "debian12", tmp_path / "gnupg"
+@pytest.mark.parametrize("where", ["debian12", "bundle/packages/debian12"], ids=["parent-exists", "parent-missing"])
+def test_check_mode_builds_nothing_and_makes_no_key(tmp_path, capsys, sources, where):
+    repo, home = tmp_path / where, tmp_path / "gnupg"
     result, failed = run(capsys, path=str(repo), sources=sources, gnupg_home=str(home), check_mode=True)
     assert not failed and result["changed"] and result["fingerprint"] == ""
     assert "cuda/" + "nvidia-driver-cuda_580.95.05-1_amd64.deb\n" in result["diff"]["after"] and result["diff"]["before"] == ""
@@ -233,8 +240,12 @@ def test_an_operators_key_signs(tmp_path, capsys, sources):
     )
     listing = subprocess.run(["gpg", "--homedir", str(home), "--with-colons", "--list-secret-keys"], capture_output=True, text=True, check=True).stdout
     fingerprint = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
+    # The operator's agent, running before the module, is left running after it.
+    subprocess.run(["gpg-connect-agent", "--homedir", str(home), "/bye"], check=True, capture_output=True)
     result, failed = run(capsys, path=str(tmp_path / "r"), sources=sources, gnupg_home=str(home), signing_key=fingerprint.lower())
     assert not failed and result["fingerprint"] == fingerprint
+    alive = subprocess.run(["gpg-connect-agent", "--homedir", str(home), "--no-autostart", "GETINFO pid", "/bye"], capture_output=True, text=True, check=True)
+    assert alive.stdout.startswith("D "), alive.stdout + alive.stderr
     # No key of the bundle's own was made beside the operator's.
     listing = subprocess.run(["gpg", "--homedir", str(home), "--with-colons", "--list-secret-keys"], capture_output=True, text=True, check=True).stdout
     subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], check=True)
