@@ -200,7 +200,7 @@ def main():
     if not files:
         module.fail_json(msg="apt lists no file to fetch for %s: is the host's apt configured?" % ", ".join(names))
 
-    missing = [entry["filename"] for entry in files if not present(dest, entry)]
+    missing = [entry for entry in files if not present(dest, entry)]
     record_path = os.path.join(dest, "%s.json" % label)
     record = {
         "label": label,
@@ -226,7 +226,7 @@ def main():
     result = dict(
         changed=changed,
         files=[entry["filename"] for entry in files],
-        downloaded=missing,
+        downloaded=[entry["filename"] for entry in missing],
         record=record_path,
         diff=dict(
             before="".join("%s\n" % f.get("filename", "") for f in old_files if isinstance(f, dict)),
@@ -240,7 +240,7 @@ def main():
     if missing:
         _apt(module, apt_get, dest, names, ["--download-only", "-q"])
         # apt reads a file: source's packages where they are and copies none of them into its cache.
-        for entry in files:
+        for entry in missing:
             if entry["uri"].startswith("file:") and not present(dest, entry):
                 source = unquote(urlsplit(entry["uri"]).path)
                 if os.path.isfile(source):
@@ -252,7 +252,8 @@ def main():
     shutil.rmtree(os.path.join(dest, "partial"), ignore_errors=True)
     if os.path.exists(os.path.join(dest, "lock")):
         os.unlink(os.path.join(dest, "lock"))
-    still = [entry["filename"] for entry in files if not present(dest, entry)]
+    # The files that were in place already were checked above.
+    still = [entry["filename"] for entry in missing if not present(dest, entry)]
     if still:
         module.fail_json(msg="apt did not download %s into %s" % (", ".join(still), dest), **result)
     if old != data:
