@@ -31,9 +31,10 @@ FLEET = {
         {"silicon_class": "nvidia-ampere", "architecture": "x86_64", "os": "debian12"},
         {"silicon_class": "cpu", "architecture": "x86_64", "os": "debian12"},
     ],
-    # Debian's own NVIDIA packages: NVIDIA's repositories are out of reach here. The kernel side (DKMS, headers) is
-    # left out to keep the download small; nothing in a container could build or load it.
-    "drivers": {"accelerator_drivers_sources": {"nvidia": "distribution"}, "accelerator_drivers_kernel_steps": "never"},
+    # Debian's own NVIDIA packages: NVIDIA's repositories are out of reach here. The kernel side (the open modules'
+    # DKMS package, DKMS, the headers of Debian's current kernel) is bundled, as the bundle does by default; the node, a
+    # container, installs the user space only.
+    "drivers": {"accelerator_drivers_sources": {"nvidia": "distribution"}},
     # NVIDIA's container toolkit comes from NVIDIA's repository, out of reach here too.
     "runtime": {"container_runtime_accelerators": "none"},
 }
@@ -146,6 +147,10 @@ def test_bundle_packages_install_on_a_node_without_network(tmp_path, image, node
     distribution = packages_of(repo / "dists/distribution/main/binary-amd64/Packages")
     # What the NVIDIA pair's plan installs comes from Debian's non-free, the runtime and the dependencies from main.
     assert {"nvidia-smi", "libcuda1", "libnvidia-ml1"} <= set(nonfree)
+    # The kernel side of an Ampere node: the open modules with their GSP firmware, DKMS and the current kernel's headers.
+    assert {"nvidia-open-kernel-dkms", "firmware-nvidia-gsp"} <= set(nonfree)
+    assert {"dkms", "linux-headers-amd64"} <= set(distribution)
+    assert any(name.startswith("linux-headers-") and name.endswith("-amd64") and name != "linux-headers-amd64" for name in distribution)
     assert {"podman", "conmon", "crun"} <= set(distribution) or {"podman", "conmon", "runc"} <= set(distribution)
     assert not set(nonfree) & set(distribution)
     assert entry["suites"]["debian-nonfree"]["packages"] == len(list((repo / "pool/debian-nonfree").iterdir())) == len(nonfree)
