@@ -17,7 +17,21 @@ from ansible_collections.horizon.ai_platform.tests.unit.plugins.modules.module_r
 pytestmark = pytest.mark.skipif(shutil.which("gpg") is None, reason="gpg is not installed")
 
 
+# The gpg homes the tests made keys in: each starts a gpg-agent, stopped after the module's tests.
+_HOMES = set()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _stop_agents():
+    yield
+    for home in _HOMES:
+        if home.is_dir():
+            subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], check=False, capture_output=True)
+    _HOMES.clear()
+
+
 def gpg(home, *args):
+    _HOMES.add(home)
     return subprocess.run(["gpg", "--batch", "--no-tty", "--quiet", "--homedir", str(home), *args], check=True, capture_output=True).stdout
 
 
