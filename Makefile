@@ -51,7 +51,9 @@ link:
 	@mkdir -p $(dir $(COLLECTION_LINK))
 	@ln -sfn ../../../.. $(COLLECTION_LINK)
 
+# First the volumes test hosts of earlier versions left behind (scripts/test-hosts/prune-volumes.sh says which).
 images: setup
+	scripts/test-hosts/prune-volumes.sh
 	scripts/test-hosts/build-images.sh
 
 lint: setup

@@ -15,9 +15,6 @@ else
 fi
 [ "${#scenarios[@]}" -gt 0 ] || { echo "no Molecule scenario found" >&2; exit 1; }
 
-# Leftover volumes of test hosts from before they were named (see the script).
-scripts/test-hosts/prune-volumes.sh
-
 failed=()
 for scenario in "${scenarios[@]}"; do
     echo "==> molecule test -s $scenario ($(df -h --output=avail /var/lib/containers 2>/dev/null | tail -1 | tr -d ' ') free for containers)"
